@@ -1,0 +1,64 @@
+import { Transform } from 'class-transformer';
+import { IsBase64, IsIn, IsInt, IsOptional, IsString, IsUrl, Matches, Max, Min, MinLength } from 'class-validator';
+
+const toInt = ({ value }: { value: unknown }) =>
+  value === undefined || value === '' ? undefined : /^-?\d+$/.test(String(value)) ? Number(value) : value;
+const emptyToUndefined = ({ value }: { value: unknown }) => (value === '' ? undefined : value);
+
+/** Raw environment as CONTRACT.md lists it; checked by class-validator before anything starts. */
+export class EnvironmentVariables {
+  @IsOptional() @IsIn(['production', 'development', 'test']) NODE_ENV?: string;
+  @IsOptional() @Transform(toInt) @IsInt() @Min(0) @Max(65535) PORT?: number;
+  @IsOptional() @IsString() HOST?: string;
+
+  @IsOptional()
+  @Transform(emptyToUndefined)
+  @Matches(/^(mysql|mariadb):\/\/[^\s/]+\/[^\s/?]+(\?.*)?$|^sqlite:.+$/, {
+    message: 'must be mysql://user:pass@host:3306/db, sqlite:<path> or sqlite::memory:',
+  })
+  DATABASE_URL?: string;
+  @IsOptional() @IsIn(['true', 'false']) DATABASE_MIGRATIONS_RUN?: string;
+
+  @IsOptional()
+  @Transform(emptyToUndefined)
+  @Matches(/^rediss?:\/\/.+/, { message: 'must be redis://host:6379/0' })
+  REDIS_URL?: string;
+
+  @IsOptional() @Transform(emptyToUndefined) @IsString() @MinLength(32, {
+    message: 'must be at least 32 bytes',
+  })
+  JWT_SECRET?: string;
+  @IsOptional() @Transform(toInt) @IsInt() @Min(30) @Max(86400) JWT_ACCESS_TTL?: number;
+  @IsOptional() @Transform(toInt) @IsInt() @Min(60) @Max(31536000) JWT_REFRESH_TTL?: number;
+  @IsOptional() @Transform(emptyToUndefined) @IsString() @MinLength(1) JWT_ISSUER?: string;
+  @IsOptional() @Transform(emptyToUndefined) @IsString() @MinLength(1) JWT_AUDIENCE?: string;
+
+  @IsOptional() @Transform(emptyToUndefined) @IsBase64(undefined, { message: 'must be 32 bytes of base64' })
+  DATA_ENCRYPTION_KEY?: string;
+
+  @IsOptional() @Transform(emptyToUndefined) @Matches(/^wx[0-9a-zA-Z]{6,32}$/, {
+    message: 'must be a WeChat app id (wx…)',
+  })
+  WECHAT_APP_ID?: string;
+  @IsOptional() @Transform(emptyToUndefined) @IsString() WECHAT_APP_SECRET?: string;
+  @IsOptional()
+  @Transform(emptyToUndefined)
+  @IsUrl({ require_tld: false, require_protocol: true, protocols: ['http', 'https'] })
+  WECHAT_API_BASE_URL?: string;
+  @IsOptional() @Transform(toInt) @IsInt() @Min(100) @Max(60000) WECHAT_TIMEOUT_MS?: number;
+  @IsOptional() @Transform(emptyToUndefined) @IsIn(['live', 'sandbox']) WECHAT_MODE?: string;
+
+  @IsOptional() @IsIn(['true', 'false']) RATE_LIMIT_ENABLED?: string;
+  @IsOptional() @Transform(toInt) @IsInt() @Min(1) @Max(1000000) RATE_LIMIT_LOGIN?: number;
+  @IsOptional()
+  @Transform(emptyToUndefined)
+  @Matches(/^(true|false|[0-9a-fA-F.:/]+(\s*,\s*[0-9a-fA-F.:/]+)*)$/, {
+    message: 'must be false, true, or a comma list of IPs / CIDRs',
+  })
+  TRUST_PROXY?: string;
+  @IsOptional() @Transform(emptyToUndefined) @IsString() @MinLength(16, { message: 'must be at least 16 characters' })
+  METRICS_TOKEN?: string;
+  @IsOptional() @IsString() ADMIN_OPENIDS?: string;
+  @IsOptional() @Transform(emptyToUndefined) @IsString() CORS_ORIGINS?: string;
+  @IsOptional() @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']) LOG_LEVEL?: string;
+}
