@@ -1,14 +1,92 @@
-// Placeholder signature: the real body lands shortly (lead engineer owns this file).
-import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import helmet from '@fastify/helmet';
+import { Logger as NestLogger } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { Logger } from 'nestjs-pino';
+import { AppModule } from './app.module.js';
+import { sendError } from './common/errors/all-exceptions.filter.js';
+import { requestIdFor } from './common/http/request-id.js';
+import type { AppConfig } from './config/app-config.js';
+import { loadConfig } from './config/load-config.js';
 
 export interface CreateAppOptions {
   /** false silences request logs (tests). */
   logger?: boolean;
 }
 
+export const API_PREFIX = 'api/v1';
+
+/**
+ * The whole HTTP application, initialised but not listening: main.ts listens, tests use supertest.
+ * Configuration comes only from `env` (validated here), never from process.env behind its back.
+ */
 export async function createApp(
-  _env: Record<string, string | undefined>,
-  _options: CreateAppOptions = {},
+  env: Record<string, string | undefined>,
+  options: CreateAppOptions = {},
 ): Promise<NestFastifyApplication> {
-  throw new Error('not yet implemented');
+  const config = loadConfig(env);
+  const adapter = new FastifyAdapter({
+    bodyLimit: config.http.bodyLimit,
+    trustProxy: config.http.trustProxy,
+    genReqId: requestIdFor,
+    return503OnClosing: true,
+  });
+  const app = await NestFactory.create<NestFastifyApplication>(AppModule.register(config, options), adapter, {
+    bufferLogs: true,
+    abortOnError: false,
+  });
+  app.useLogger(app.get(Logger));
+  configureHttp(app, config);
+  await app.init();
+  await app.getHttpAdapter().getInstance().ready();
+  if (options.logger !== false) {
+    const log = new NestLogger('Bootstrap');
+    for (const notice of config.notices) log.warn(notice);
+  }
+  return app;
+}
+
+function configureHttp(app: NestFastifyApplication, config: AppConfig): void {
+  const fastify = app.getHttpAdapter().getInstance();
+  const errorLogger = new NestLogger('Errors');
+
+  fastify.addHook('onRequest', (request, reply, done) => {
+    reply.header('X-Request-Id', request.id);
+    done();
+  });
+  // Failures before Nest routes the request (broken JSON, body too large, wrong content type)
+  // are Fastify's; they get the same envelope as everything else.
+  fastify.setErrorHandler((error, request, reply) => sendError(error, request, reply, errorLogger));
+
+  void app.register(helmet, {
+    // Swagger UI needs inline styles and scripts; the API itself only ever answers JSON.
+    contentSecurityPolicy: {
+      directives: {
+        defaultSrc: ["'self'"],
+        styleSrc: ["'self'", "'unsafe-inline'"],
+        imgSrc: ["'self'", 'data:'],
+        scriptSrc: ["'self'", "'unsafe-inline'"],
+      },
+    },
+  });
+  if (config.http.corsOrigins !== false) {
+    app.enableCors({ origin: config.http.corsOrigins, exposedHeaders: ['X-Request-Id', 'Retry-After'] });
+  }
+  app.setGlobalPrefix(API_PREFIX);
+  app.enableShutdownHooks();
+
+  const document = SwaggerModule.createDocument(
+    app,
+    new DocumentBuilder()
+      .setTitle('WeChat mini-program backend')
+      .setDescription(
+        'Every JSON answer is an envelope `{ code, message, data, requestId }`; `code` is 0 on success, ' +
+          'otherwise the exact cause (see CONTRACT.md), with the HTTP status giving its class.',
+      )
+      .setVersion('1')
+      .addBearerAuth({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT' })
+      .build(),
+  );
+  SwaggerModule.setup('api/docs', app, document, { jsonDocumentUrl: 'api/docs-json', useGlobalPrefix: false });
 }

@@ -1,0 +1,62 @@
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { Module, type DynamicModule } from '@nestjs/common';
+import { ConfigModule } from '@nestjs/config';
+import { APP_FILTER, APP_INTERCEPTOR, APP_PIPE } from '@nestjs/core';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { LoggerModule } from 'nestjs-pino';
+import { AuditModule } from './audit/audit.module.js';
+import { AuthModule } from './auth/auth.module.js';
+import { EnvelopeInterceptor } from './common/envelope/envelope.interceptor.js';
+import { AllExceptionsFilter } from './common/errors/all-exceptions.filter.js';
+import { createValidationPipe } from './common/http/validation.pipe.js';
+import { loggerOptions } from './common/logging/logger.options.js';
+import type { AppConfig } from './config/app-config.js';
+import { dataSourceOptions } from './database/data-source.options.js';
+import { HealthModule } from './health/health.module.js';
+import { SecurityModule } from './security/security.module.js';
+import { UsersModule } from './users/users.module.js';
+import { WechatDataModule } from './wechat/decrypt/wechat-data.module.js';
+import { WechatModule } from './wechat/wechat.module.js';
+
+/**
+ * Built from an already validated configuration (config/load-config.ts) rather than process.env,
+ * so tests can start several differently configured apps in one process.
+ */
+@Module({})
+export class AppModule {
+  static register(config: AppConfig, options: { logger?: boolean } = {}): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [
+        ConfigModule.forRoot({
+          isGlobal: true,
+          ignoreEnvFile: true,
+          skipProcessEnv: true,
+          validatePredefined: false,
+          load: [() => config],
+        }),
+        LoggerModule.forRoot(loggerOptions(options.logger === false ? 'silent' : config.logLevel)),
+        TypeOrmModule.forRootAsync({
+          useFactory: () => {
+            const sqlitePath = config.database.sqlitePath;
+            if (sqlitePath && sqlitePath !== ':memory:') mkdirSync(dirname(sqlitePath), { recursive: true });
+            return { ...dataSourceOptions(config.database), migrationsRun: config.database.migrationsRun };
+          },
+        }),
+        SecurityModule,
+        AuditModule,
+        WechatModule,
+        UsersModule,
+        AuthModule,
+        WechatDataModule,
+        HealthModule,
+      ],
+      providers: [
+        { provide: APP_PIPE, useFactory: createValidationPipe },
+        { provide: APP_INTERCEPTOR, useClass: EnvelopeInterceptor },
+        { provide: APP_FILTER, useClass: AllExceptionsFilter },
+      ],
+    };
+  }
+}

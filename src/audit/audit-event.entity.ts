@@ -1,0 +1,46 @@
+import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
+import { timestamp, UUID_COLUMN } from '../database/columns.js';
+
+export type AuditEventType =
+  | 'login'
+  | 'login_refused'
+  | 'user_created'
+  | 'refresh'
+  | 'refresh_reuse'
+  | 'logout'
+  | 'phone_bound'
+  | 'role_changed'
+  | 'status_changed'
+  | 'user_erased';
+
+/** Security events. Never a secret, token, openid or phone number in `detail`. */
+@Entity('audit_events')
+@Index('ix_audit_events_user_time', ['userId', 'createdAt'])
+export class AuditEventEntity {
+  @PrimaryColumn(UUID_COLUMN)
+  id!: string;
+
+  @Column({ type: 'varchar', length: 32 })
+  event!: AuditEventType;
+
+  @Column({ name: 'user_id', ...UUID_COLUMN, nullable: true })
+  userId!: string | null;
+
+  @Column({ name: 'actor_id', ...UUID_COLUMN, nullable: true })
+  actorId!: string | null;
+
+  @Column({ name: 'session_id', ...UUID_COLUMN, nullable: true })
+  sessionId!: string | null;
+
+  @Column({ type: 'varchar', length: 64, nullable: true })
+  ip!: string | null;
+
+  @Column({ name: 'request_id', type: 'varchar', length: 128, nullable: true })
+  requestId!: string | null;
+
+  @Column({ type: 'varchar', length: 512, nullable: true })
+  detail!: string | null;
+
+  @Column({ name: 'created_at', ...timestamp() })
+  createdAt!: Date;
+}

@@ -1,0 +1,34 @@
+import { randomUUID } from 'node:crypto';
+import { Injectable } from '@nestjs/common';
+import { InjectRepository } from '@nestjs/typeorm';
+import type { Repository } from 'typeorm';
+import type { RequestMeta } from '../common/http/request-meta.js';
+import { AuditEventEntity, type AuditEventType } from './audit-event.entity.js';
+
+export interface AuditEntry {
+  userId?: string | null;
+  actorId?: string | null;
+  sessionId?: string | null;
+  meta?: RequestMeta;
+  /** Short, non-secret facts ("role user->admin"). */
+  detail?: string;
+}
+
+@Injectable()
+export class AuditService {
+  constructor(@InjectRepository(AuditEventEntity) private readonly events: Repository<AuditEventEntity>) {}
+
+  async record(event: AuditEventType, entry: AuditEntry): Promise<void> {
+    await this.events.insert({
+      id: randomUUID(),
+      event,
+      userId: entry.userId ?? null,
+      actorId: entry.actorId ?? null,
+      sessionId: entry.sessionId ?? null,
+      ip: entry.meta?.ip.slice(0, 64) ?? null,
+      requestId: entry.meta?.requestId ?? null,
+      detail: entry.detail?.slice(0, 512) ?? null,
+      createdAt: new Date(),
+    });
+  }
+}

@@ -1,0 +1,89 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { ConfigService } from '@nestjs/config';
+import { AuditService } from '../audit/audit.service.js';
+import { AppError } from '../common/errors/app-error.js';
+import { ErrorCode } from '../common/errors/error-code.js';
+import type { RequestMeta } from '../common/http/request-meta.js';
+import type { AppConfig } from '../config/app-config.js';
+import { SessionKeysService } from '../users/session-keys.service.js';
+import { toUserView } from '../users/user-view.js';
+import { UsersService } from '../users/users.service.js';
+import { WECHAT_CLIENT, type WechatClient } from '../wechat/wechat-client.port.js';
+import type { LoginView, TokensView } from './dto/auth.dto.js';
+import { SessionsService, type IssuedSession } from './sessions/sessions.service.js';
+import { AccessTokenService } from './tokens/access-token.service.js';
+
+/** wx.login code → our own session; refresh rotation; logout. */
+@Injectable()
+export class AuthService {
+  private readonly adminOpenids: ReadonlySet<string>;
+
+  constructor(
+    @Inject(WECHAT_CLIENT) private readonly wechat: WechatClient,
+    private readonly users: UsersService,
+    private readonly sessionKeys: SessionKeysService,
+    private readonly sessions: SessionsService,
+    private readonly accessTokens: AccessTokenService,
+    private readonly audit: AuditService,
+    config: ConfigService<AppConfig, true>,
+  ) {
+    this.adminOpenids = config.get('adminOpenids', { infer: true });
+  }
+
+  async login(code: string, meta: RequestMeta): Promise<LoginView> {
+    const wechatSession = await this.wechat.code2Session(code);
+    const isAdmin = this.adminOpenids.has(wechatSession.openid);
+    const { user, created } = await this.users.findOrCreateByOpenid(
+      wechatSession.openid,
+      wechatSession.unionid,
+      isAdmin ? 'admin' : 'user',
+    );
+    if (user.status === 'disabled') {
+      await this.audit.record('login_refused', { userId: user.id, meta, detail: 'disabled' });
+      throw new AppError(ErrorCode.USER_DISABLED);
+    }
+    if (isAdmin && user.role !== 'admin') {
+      await this.users.setAuthState(user.id, { role: 'admin' });
+      user.role = 'admin';
+      await this.audit.record('role_changed', { userId: user.id, meta, detail: 'user->admin (ADMIN_OPENIDS)' });
+    }
+    await this.sessionKeys.save(user.id, wechatSession.sessionKey);
+    const session = await this.sessions.create(user.id, meta);
+    if (created) await this.audit.record('user_created', { userId: user.id, sessionId: session.sessionId, meta });
+    await this.audit.record('login', { userId: user.id, sessionId: session.sessionId, meta });
+    return { ...this.tokensFor(session), user: toUserView(user), isNewUser: created };
+  }
+
+  async refresh(refreshToken: string, meta: RequestMeta): Promise<TokensView> {
+    const session = await this.sessions.findForRefresh(refreshToken);
+    const state = await this.users.getAuthState(session.userId);
+    if (state?.status === 'disabled') throw new AppError(ErrorCode.USER_DISABLED);
+    if (!state || state.status === 'erased') throw new AppError(ErrorCode.REFRESH_TOKEN_INVALID);
+    try {
+      const next = await this.sessions.rotate(session, refreshToken);
+      await this.audit.record('refresh', { userId: session.userId, sessionId: session.id, meta });
+      return this.tokensFor(next);
+    } catch (error) {
+      if (error instanceof AppError && error.code === ErrorCode.REFRESH_TOKEN_REUSED) {
+        await this.audit.record('refresh_reuse', { userId: session.userId, sessionId: session.id, meta });
+      }
+      throw error;
+    }
+  }
+
+  async logout(userId: string, sessionId: string, allDevices: boolean, meta: RequestMeta): Promise<void> {
+    if (allDevices) await this.sessions.revokeAllForUser(userId, 'logout_all');
+    else await this.sessions.revoke(sessionId, 'logout');
+    await this.audit.record('logout', { userId, sessionId, meta, detail: allDevices ? 'all devices' : undefined });
+  }
+
+  private tokensFor(session: IssuedSession): TokensView {
+    return {
+      accessToken: this.accessTokens.sign({ sub: session.userId, sid: session.sessionId }),
+      refreshToken: session.refreshToken,
+      tokenType: 'Bearer',
+      expiresIn: this.accessTokens.ttlSeconds,
+      refreshExpiresIn: Math.max(0, Math.floor((session.expiresAt.getTime() - Date.now()) / 1000)),
+    };
+  }
+}

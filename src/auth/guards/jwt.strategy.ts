@@ -1,0 +1,52 @@
+import { createSecretKey } from 'node:crypto';
+import { Injectable } from '@nestjs/common';
+import { ConfigService } from '@nestjs/config';
+import { PassportStrategy } from '@nestjs/passport';
+import { ExtractJwt, Strategy } from 'passport-jwt';
+import type { AuthUser } from '../../common/auth/decorators.js';
+import { AppError } from '../../common/errors/app-error.js';
+import { ErrorCode } from '../../common/errors/error-code.js';
+import type { AppConfig } from '../../config/app-config.js';
+import { UsersService } from '../../users/users.service.js';
+import { SessionsService } from '../sessions/sessions.service.js';
+
+interface AccessTokenPayload {
+  sub?: unknown;
+  sid?: unknown;
+}
+
+/**
+ * Verifies the access token (HS256 only: passport-jwt once accepted `none`; iss and aud checked),
+ * then confirms on every request that the user is active and the login still on. Both checks are
+ * answered from caches that every change clears, so the hot path does no I/O in the common case.
+ */
+@Injectable()
+export class JwtStrategy extends PassportStrategy(Strategy, 'jwt') {
+  constructor(
+    config: ConfigService<AppConfig, true>,
+    private readonly users: UsersService,
+    private readonly sessions: SessionsService,
+  ) {
+    const jwt = config.get('jwt', { infer: true });
+    super({
+      jwtFromRequest: ExtractJwt.fromAuthHeaderAsBearerToken(),
+      // A KeyObject, not the string: jsonwebtoken would otherwise re-derive the key on every call.
+      // jsonwebtoken accepts a KeyObject; passport-jwt's typings only list string | Buffer.
+      secretOrKey: createSecretKey(Buffer.from(jwt.secret, 'utf8')) as unknown as Buffer,
+      algorithms: ['HS256'],
+      issuer: jwt.issuer,
+      audience: jwt.audience,
+    });
+  }
+
+  async validate(payload: AccessTokenPayload): Promise<AuthUser> {
+    if (typeof payload.sub !== 'string' || typeof payload.sid !== 'string') {
+      throw new AppError(ErrorCode.UNAUTHENTICATED);
+    }
+    const state = await this.users.getAuthState(payload.sub);
+    if (!state || state.status === 'erased') throw new AppError(ErrorCode.UNAUTHENTICATED);
+    if (state.status === 'disabled') throw new AppError(ErrorCode.USER_DISABLED);
+    if (!(await this.sessions.isLive(payload.sid, payload.sub))) throw new AppError(ErrorCode.UNAUTHENTICATED);
+    return { userId: payload.sub, sessionId: payload.sid, role: state.role };
+  }
+}

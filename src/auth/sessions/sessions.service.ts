@@ -1,0 +1,123 @@
+import { randomUUID } from 'node:crypto';
+import { Inject, Injectable } from '@nestjs/common';
+import { ConfigService } from '@nestjs/config';
+import { InjectRepository } from '@nestjs/typeorm';
+import { IsNull, type Repository } from 'typeorm';
+import { AppError } from '../../common/errors/app-error.js';
+import { ErrorCode } from '../../common/errors/error-code.js';
+import type { RequestMeta } from '../../common/http/request-meta.js';
+import type { AppConfig } from '../../config/app-config.js';
+import { LoginSessionEntity, type RevokeReason } from './login-session.entity.js';
+import { issueRefreshToken, parseRefreshToken } from './refresh-token.js';
+import { SESSION_CACHE, type CachedSession, type SessionCache } from './session-cache.port.js';
+
+export interface IssuedSession {
+  sessionId: string;
+  userId: string;
+  refreshToken: string;
+  expiresAt: Date;
+}
+
+/** Login sessions: creation, exactly-once refresh-token rotation with reuse detection, revocation. */
+@Injectable()
+export class SessionsService {
+  private readonly refreshTtlMs: number;
+
+  constructor(
+    @InjectRepository(LoginSessionEntity) private readonly sessions: Repository<LoginSessionEntity>,
+    @Inject(SESSION_CACHE) private readonly cache: SessionCache,
+    config: ConfigService<AppConfig, true>,
+  ) {
+    this.refreshTtlMs = config.get('jwt', { infer: true }).refreshTtl * 1000;
+  }
+
+  async create(userId: string, meta: RequestMeta): Promise<IssuedSession> {
+    const id = randomUUID();
+    const now = new Date();
+    const expiresAt = new Date(now.getTime() + this.refreshTtlMs);
+    const { token, hash } = issueRefreshToken(id, 0);
+    await this.sessions.insert({
+      id,
+      userId,
+      refreshTokenHash: hash,
+      generation: 0,
+      createdAt: now,
+      lastUsedAt: now,
+      expiresAt,
+      revokedAt: null,
+      revokeReason: null,
+      userAgent: meta.userAgent,
+      ip: meta.ip.slice(0, 64),
+    });
+    this.cache.set(id, { userId, expiresAt: expiresAt.getTime(), live: true });
+    return { sessionId: id, userId, refreshToken: token, expiresAt };
+  }
+
+  /** The login a refresh token belongs to, if it could be one of ours; rotation happens in rotate(). */
+  async findForRefresh(refreshToken: string): Promise<LoginSessionEntity> {
+    const parsed = parseRefreshToken(refreshToken);
+    const session = parsed && (await this.sessions.findOneBy({ id: parsed.sessionId }));
+    if (!session) throw new AppError(ErrorCode.REFRESH_TOKEN_INVALID);
+    return session;
+  }
+
+  /**
+   * Spends `refreshToken` and returns the login's next one. Exactly one of several concurrent calls
+   * with the same token wins (conditional UPDATE on the current hash); a spent token, or the losers
+   * of such a race, revoke the whole login, as a stolen token used twice would.
+   */
+  async rotate(session: LoginSessionEntity, refreshToken: string): Promise<IssuedSession> {
+    const parsed = parseRefreshToken(refreshToken);
+    const now = new Date();
+    if (!parsed || session.revokedAt || session.expiresAt.getTime() <= now.getTime()) {
+      throw new AppError(ErrorCode.REFRESH_TOKEN_INVALID);
+    }
+    if (parsed.hash !== session.refreshTokenHash) {
+      if (parsed.generation < session.generation) return this.reuseDetected(session.id);
+      throw new AppError(ErrorCode.REFRESH_TOKEN_INVALID);
+    }
+    const next = issueRefreshToken(session.id, session.generation + 1);
+    const result = await this.sessions
+      .createQueryBuilder()
+      .update(LoginSessionEntity)
+      .set({ refreshTokenHash: next.hash, generation: () => 'generation + 1', lastUsedAt: now })
+      .where('id = :id AND refresh_token_hash = :hash AND revoked_at IS NULL', { id: session.id, hash: parsed.hash })
+      .execute();
+    if (result.affected !== 1) return this.reuseDetected(session.id);
+    return { sessionId: session.id, userId: session.userId, refreshToken: next.token, expiresAt: session.expiresAt };
+  }
+
+  private async reuseDetected(sessionId: string): Promise<never> {
+    await this.revoke(sessionId, 'reuse');
+    throw new AppError(ErrorCode.REFRESH_TOKEN_REUSED);
+  }
+
+  async revoke(sessionId: string, reason: RevokeReason): Promise<void> {
+    await this.sessions.update({ id: sessionId, revokedAt: IsNull() }, { revokedAt: new Date(), revokeReason: reason });
+    this.cache.delete([sessionId]);
+  }
+
+  /** Ends every live login of a user; returns how many were live. */
+  async revokeAllForUser(userId: string, reason: RevokeReason): Promise<number> {
+    const live = await this.sessions.find({ select: { id: true }, where: { userId, revokedAt: IsNull() } });
+    if (live.length === 0) return 0;
+    await this.sessions.update({ userId, revokedAt: IsNull() }, { revokedAt: new Date(), revokeReason: reason });
+    this.cache.delete(live.map((s) => s.id));
+    return live.length;
+  }
+
+  /** Hot path: is this login still on? Answered from the cache that every revocation clears. */
+  async isLive(sessionId: string, userId: string): Promise<boolean> {
+    let state: CachedSession | undefined = this.cache.get(sessionId);
+    if (!state) {
+      const row = await this.sessions.findOne({
+        select: { id: true, userId: true, expiresAt: true, revokedAt: true },
+        where: { id: sessionId },
+      });
+      if (!row) return false;
+      state = { userId: row.userId, expiresAt: row.expiresAt.getTime(), live: row.revokedAt === null };
+      this.cache.set(sessionId, state);
+    }
+    return state.live && state.userId === userId && state.expiresAt > Date.now();
+  }
+}

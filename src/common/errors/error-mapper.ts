@@ -1,0 +1,98 @@
+import { HttpException } from '@nestjs/common';
+import { AppError } from './app-error.js';
+import { DEFAULT_MESSAGES, ErrorCode, httpStatusOf } from './error-code.js';
+
+export interface ErrorAnswer {
+  status: number;
+  code: ErrorCode;
+  message: string;
+  data: Record<string, unknown> | null;
+  retryAfter?: number;
+  /** Unexpected: log it with its stack (the client only sees 50000). */
+  unexpected: boolean;
+}
+
+const BY_STATUS: Record<number, ErrorCode> = {
+  400: ErrorCode.VALIDATION_FAILED,
+  401: ErrorCode.UNAUTHENTICATED,
+  403: ErrorCode.ROLE_FORBIDDEN,
+  404: ErrorCode.NOT_FOUND,
+  405: ErrorCode.NOT_FOUND,
+  409: ErrorCode.CONFLICT,
+  413: ErrorCode.PAYLOAD_TOO_LARGE,
+  415: ErrorCode.VALIDATION_FAILED,
+  429: ErrorCode.RATE_LIMITED,
+  503: ErrorCode.DEPENDENCY_UNAVAILABLE,
+};
+
+// Network-level failures of MySQL, SQLite's file, or Redis: the request could not be served, which
+// the contract calls 503 / 50300, never a 500.
+const UNAVAILABLE_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ENOTFOUND',
+  'EPIPE',
+  'PROTOCOL_CONNECTION_LOST',
+  'PROTOCOL_SEQUENCE_TIMEOUT',
+  'ER_CON_COUNT_ERROR',
+  'ER_SERVER_SHUTDOWN',
+  'SQLITE_BUSY',
+  'SQLITE_CANTOPEN',
+  'DEPENDENCY_UNAVAILABLE',
+]);
+
+export function isDependencyUnavailable(error: unknown): boolean {
+  for (let e: unknown = error, depth = 0; e && typeof e === 'object' && depth < 5; depth++) {
+    const candidate = e as { code?: unknown; driverError?: unknown; cause?: unknown; message?: unknown };
+    if (typeof candidate.code === 'string' && UNAVAILABLE_CODES.has(candidate.code)) return true;
+    if (typeof candidate.message === 'string' && /connection (is )?closed|pool is closed|Connection lost/i.test(candidate.message)) {
+      return true;
+    }
+    e = candidate.driverError ?? candidate.cause;
+  }
+  return false;
+}
+
+/** One place that decides what any thrown value looks like to the client. */
+export function mapError(error: unknown): ErrorAnswer {
+  if (error instanceof AppError) {
+    return answer(error.code, error.message, error.data, error.retryAfter);
+  }
+  if (error instanceof HttpException) {
+    const status = error.getStatus();
+    const code = BY_STATUS[status] ?? (status >= 500 ? ErrorCode.INTERNAL : ErrorCode.VALIDATION_FAILED);
+    const retryAfter = status === 429 ? 60 : undefined;
+    return { ...answer(code, undefined, null, retryAfter), unexpected: status >= 500 };
+  }
+  // Fastify's own errors (body parsing, size limit, content type) carry statusCode + FST_ code.
+  const fastify = error as { statusCode?: unknown; code?: unknown; message?: unknown };
+  if (typeof fastify?.code === 'string' && fastify.code.startsWith('FST_') && typeof fastify.statusCode === 'number') {
+    const code = BY_STATUS[fastify.statusCode] ?? ErrorCode.VALIDATION_FAILED;
+    const message =
+      code === ErrorCode.VALIDATION_FAILED ? 'request body is not valid JSON of the expected type' : undefined;
+    return answer(code, message, null);
+  }
+  if (isDependencyUnavailable(error)) {
+    return answer(ErrorCode.DEPENDENCY_UNAVAILABLE, undefined, null);
+  }
+  return { ...answer(ErrorCode.INTERNAL, undefined, null), unexpected: true };
+}
+
+function answer(
+  code: ErrorCode,
+  message: string | undefined,
+  data: Record<string, unknown> | null,
+  retryAfter?: number,
+): ErrorAnswer {
+  return {
+    status: httpStatusOf(code),
+    code,
+    message: message ?? DEFAULT_MESSAGES[code],
+    data,
+    retryAfter,
+    unexpected: false,
+  };
+}

@@ -1,0 +1,99 @@
+import { Injectable } from '@nestjs/common';
+import { InjectRepository } from '@nestjs/typeorm';
+import type { Repository } from 'typeorm';
+import { AuditService } from '../audit/audit.service.js';
+import { SessionsService } from '../auth/sessions/sessions.service.js';
+import { AppError } from '../common/errors/app-error.js';
+import { ErrorCode } from '../common/errors/error-code.js';
+import type { RequestMeta } from '../common/http/request-meta.js';
+import type { AdminUpdateUserDto } from './dto/admin-update-user.dto.js';
+import type { ListUsersQuery } from './dto/list-users.query.js';
+import { SessionKeysService } from './session-keys.service.js';
+import { UserEntity } from './user.entity.js';
+import { UsersService } from './users.service.js';
+
+export interface UserPage {
+  items: UserEntity[];
+  total: number;
+  page: number;
+  pageSize: number;
+}
+
+/** What an admin may do to other users. Disabling and erasing end the user's logins at once. */
+@Injectable()
+export class AdminUsersService {
+  constructor(
+    @InjectRepository(UserEntity) private readonly users: Repository<UserEntity>,
+    private readonly accounts: UsersService,
+    private readonly sessions: SessionsService,
+    private readonly sessionKeys: SessionKeysService,
+    private readonly audit: AuditService,
+  ) {}
+
+  async list(query: ListUsersQuery): Promise<UserPage> {
+    const qb = this.users.createQueryBuilder('u');
+    if (query.status) qb.where('u.status = :status', { status: query.status });
+    else qb.where('u.status <> :erased', { erased: 'erased' });
+    if (query.q) {
+      // '!' as the LIKE escape: MySQL and SQLite disagree about backslashes.
+      const pattern = `%${query.q.replace(/[!%_]/g, (c) => `!${c}`)}%`;
+      qb.andWhere("(u.nickname LIKE :pattern ESCAPE '!' OR u.id = :q)", { pattern, q: query.q });
+    }
+    const [items, total] = await qb
+      .orderBy('u.created_at', 'DESC')
+      .addOrderBy('u.id', 'ASC')
+      .skip((query.page - 1) * query.pageSize)
+      .take(query.pageSize)
+      .getManyAndCount();
+    return { items, total, page: query.page, pageSize: query.pageSize };
+  }
+
+  get(id: string): Promise<UserEntity> {
+    return this.accounts.getVisible(id);
+  }
+
+  async update(actorId: string, id: string, changes: AdminUpdateUserDto, meta: RequestMeta): Promise<UserEntity> {
+    const user = await this.accounts.getVisible(id);
+    if (id === actorId && (changes.role === 'user' || changes.status === 'disabled')) {
+      // An admin locking themselves out is never what they meant; another admin can do it.
+      throw new AppError(ErrorCode.CONFLICT, 'admins cannot demote or disable themselves');
+    }
+    const patch: Partial<UserEntity> = {};
+    if (changes.role && changes.role !== user.role) patch.role = changes.role;
+    if (changes.status && changes.status !== user.status) patch.status = changes.status;
+    if (Object.keys(patch).length === 0) return user;
+
+    await this.accounts.setAuthState(id, patch);
+    if (patch.status === 'disabled') await this.sessions.revokeAllForUser(id, 'disabled');
+    if (patch.role) {
+      await this.audit.record('role_changed', { userId: id, actorId, meta, detail: `${user.role}->${patch.role}` });
+    }
+    if (patch.status) {
+      await this.audit.record('status_changed', { userId: id, actorId, meta, detail: `${user.status}->${patch.status}` });
+    }
+    return this.accounts.getVisible(id);
+  }
+
+  /**
+   * Erasure: personal data goes (openid and unionid too, so a later login makes a new user), the
+   * row stays anonymous so audit entries still resolve.
+   */
+  async erase(actorId: string, id: string, meta: RequestMeta): Promise<void> {
+    await this.accounts.getVisible(id);
+    if (id === actorId) throw new AppError(ErrorCode.CONFLICT, 'admins cannot erase themselves');
+    await this.accounts.setAuthState(id, {
+      status: 'erased',
+      erasedAt: new Date(),
+      openid: null,
+      unionid: null,
+      nickname: null,
+      avatarUrl: null,
+      gender: 0,
+      phoneEncrypted: null,
+      phoneMasked: null,
+    });
+    await this.sessions.revokeAllForUser(id, 'erased');
+    await this.sessionKeys.delete(id);
+    await this.audit.record('user_erased', { userId: id, actorId, meta });
+  }
+}

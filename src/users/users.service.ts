@@ -1,0 +1,119 @@
+import { randomUUID } from 'node:crypto';
+import { Inject, Injectable } from '@nestjs/common';
+import { InjectRepository } from '@nestjs/typeorm';
+import type { Repository } from 'typeorm';
+import { AuditService } from '../audit/audit.service.js';
+import { BoundedMap } from '../common/cache/bounded-map.js';
+import { AppError } from '../common/errors/app-error.js';
+import { ErrorCode } from '../common/errors/error-code.js';
+import type { RequestMeta } from '../common/http/request-meta.js';
+import { isUniqueViolation } from '../database/db-errors.js';
+import { DataCipher } from '../security/data-cipher.js';
+import { WECHAT_CLIENT, type WechatClient } from '../wechat/wechat-client.port.js';
+import type { UpdateProfileDto } from './dto/update-profile.dto.js';
+import type { UserAuthState } from './user-auth-state.js';
+import { maskPhone } from './user-view.js';
+import { UserEntity, type UserRole } from './user.entity.js';
+
+/** A user's own account: creation at first login, profile, phone, and the state auth checks. */
+@Injectable()
+export class UsersService {
+  /** Read on every authenticated request; every role/status change goes through setAuthState(). */
+  private readonly authStates = new BoundedMap<string, UserAuthState>(100_000);
+
+  constructor(
+    @InjectRepository(UserEntity) private readonly users: Repository<UserEntity>,
+    @Inject(WECHAT_CLIENT) private readonly wechat: WechatClient,
+    private readonly cipher: DataCipher,
+    private readonly audit: AuditService,
+  ) {}
+
+  /**
+   * Two concurrent first logins of one openid make one user: the unique index on openid decides,
+   * and the loser reads the winner's row.
+   */
+  async findOrCreateByOpenid(
+    openid: string,
+    unionid: string | undefined,
+    role: UserRole,
+  ): Promise<{ user: UserEntity; created: boolean }> {
+    const existing = await this.users.findOneBy({ openid });
+    if (existing) return { user: existing, created: false };
+    const now = new Date();
+    const user = this.users.create({
+      id: randomUUID(),
+      openid,
+      unionid: unionid ?? null,
+      nickname: null,
+      avatarUrl: null,
+      gender: 0,
+      phoneEncrypted: null,
+      phoneMasked: null,
+      role,
+      status: 'active',
+      createdAt: now,
+      updatedAt: now,
+      erasedAt: null,
+    });
+    try {
+      await this.users.insert(user);
+      return { user, created: true };
+    } catch (error) {
+      if (!isUniqueViolation(error)) throw error;
+      const winner = await this.users.findOneBy({ openid });
+      if (!winner) throw error;
+      return { user: winner, created: false };
+    }
+  }
+
+  /** Visible users only: an erased one is gone as far as the API is concerned. */
+  async getVisible(id: string): Promise<UserEntity> {
+    const user = await this.users.findOneBy({ id });
+    if (!user || user.status === 'erased') throw new AppError(ErrorCode.NOT_FOUND, 'no such user');
+    return user;
+  }
+
+  async updateProfile(id: string, changes: UpdateProfileDto): Promise<UserEntity> {
+    const user = await this.getVisible(id);
+    const patch: Partial<UserEntity> = { updatedAt: new Date() };
+    if (changes.nickname !== undefined) patch.nickname = changes.nickname;
+    if (changes.avatarUrl !== undefined) patch.avatarUrl = changes.avatarUrl;
+    if (changes.gender !== undefined) patch.gender = changes.gender;
+    await this.users.update({ id }, patch);
+    return Object.assign(user, patch);
+  }
+
+  /** getPhoneNumber with the button's code; the number is kept encrypted, and masked for reads. */
+  async bindPhone(id: string, code: string, meta: RequestMeta): Promise<UserEntity> {
+    const user = await this.getVisible(id);
+    const info = await this.wechat.getPhoneNumber(code);
+    const patch: Partial<UserEntity> = {
+      phoneEncrypted: this.cipher.encrypt(info.phoneNumber),
+      phoneMasked: maskPhone(info.purePhoneNumber || info.phoneNumber),
+      updatedAt: new Date(),
+    };
+    await this.users.update({ id }, patch);
+    await this.audit.record('phone_bound', { userId: id, meta });
+    return Object.assign(user, patch);
+  }
+
+  /** Hot path (every authenticated request): cached, cleared by every change of role or status. */
+  async getAuthState(id: string): Promise<UserAuthState | null> {
+    const cached = this.authStates.get(id);
+    if (cached) return cached;
+    const row = await this.users.findOne({ select: { id: true, role: true, status: true }, where: { id } });
+    if (!row) return null;
+    const state: UserAuthState = { role: row.role, status: row.status };
+    this.authStates.set(id, state);
+    return state;
+  }
+
+  /** The only writer of role and status, so the auth-state cache can never go stale. */
+  async setAuthState(id: string, patch: Partial<Pick<UserEntity, 'role' | 'status' | 'erasedAt'>> & Partial<UserEntity>) {
+    try {
+      await this.users.update({ id }, { ...patch, updatedAt: new Date() });
+    } finally {
+      this.authStates.delete(id);
+    }
+  }
+}
