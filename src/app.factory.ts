@@ -5,7 +5,6 @@ import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fa
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { Logger } from 'nestjs-pino';
 import { AppModule } from './app.module.js';
-import { sendError } from './common/errors/all-exceptions.filter.js';
 import { requestIdFor } from './common/http/request-id.js';
 import type { AppConfig } from './config/app-config.js';
 import { loadConfig } from './config/load-config.js';
@@ -49,15 +48,11 @@ export async function createApp(
 
 function configureHttp(app: NestFastifyApplication, config: AppConfig): void {
   const fastify = app.getHttpAdapter().getInstance();
-  const errorLogger = new NestLogger('Errors');
 
   fastify.addHook('onRequest', (request, reply, done) => {
     reply.header('X-Request-Id', request.id);
     done();
   });
-  // Failures before Nest routes the request (broken JSON, body too large, wrong content type)
-  // are Fastify's; they get the same envelope as everything else.
-  fastify.setErrorHandler((error, request, reply) => sendError(error, request, reply, errorLogger));
 
   void app.register(helmet, {
     // Swagger UI needs inline styles and scripts; the API itself only ever answers JSON.

@@ -1,7 +1,6 @@
 import { Injectable, type ExecutionContext } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { AuthGuard } from '@nestjs/passport';
-import { TokenExpiredError } from 'jsonwebtoken';
 import { IS_PUBLIC_KEY } from '../../common/auth/decorators.js';
 import { AppError } from '../../common/errors/app-error.js';
 import { ErrorCode } from '../../common/errors/error-code.js';
@@ -21,8 +20,13 @@ export class JwtAuthGuard extends AuthGuard('jwt') {
   override handleRequest<TUser>(error: unknown, user: TUser | false, info: unknown): TUser {
     if (error) throw error;
     if (!user) {
-      throw new AppError(info instanceof TokenExpiredError ? ErrorCode.ACCESS_TOKEN_EXPIRED : ErrorCode.UNAUTHENTICATED);
+      throw new AppError(isExpiry(info) ? ErrorCode.ACCESS_TOKEN_EXPIRED : ErrorCode.UNAUTHENTICATED);
     }
     return user;
   }
+}
+
+/** passport-jwt hands jsonwebtoken's TokenExpiredError as `info` (a CommonJS class: matched by name). */
+function isExpiry(info: unknown): boolean {
+  return info instanceof Error && info.name === 'TokenExpiredError';
 }

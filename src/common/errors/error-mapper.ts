@@ -65,20 +65,25 @@ export function mapError(error: unknown): ErrorAnswer {
     const status = error.getStatus();
     const code = BY_STATUS[status] ?? (status >= 500 ? ErrorCode.INTERNAL : ErrorCode.VALIDATION_FAILED);
     const retryAfter = status === 429 ? 60 : undefined;
-    return { ...answer(code, undefined, null, retryAfter), unexpected: status >= 500 };
+    // Nest maps Fastify's body errors (broken JSON, wrong content type) to 400/415 HttpExceptions.
+    const data = code === ErrorCode.VALIDATION_FAILED ? bodyError(error.message) : null;
+    return { ...answer(code, undefined, data, retryAfter), unexpected: status >= 500 };
   }
   // Fastify's own errors (body parsing, size limit, content type) carry statusCode + FST_ code.
   const fastify = error as { statusCode?: unknown; code?: unknown; message?: unknown };
   if (typeof fastify?.code === 'string' && fastify.code.startsWith('FST_') && typeof fastify.statusCode === 'number') {
     const code = BY_STATUS[fastify.statusCode] ?? ErrorCode.VALIDATION_FAILED;
-    const message =
-      code === ErrorCode.VALIDATION_FAILED ? 'request body is not valid JSON of the expected type' : undefined;
-    return answer(code, message, null);
+    return answer(code, undefined, code === ErrorCode.VALIDATION_FAILED ? bodyError(String(fastify.message)) : null);
   }
   if (isDependencyUnavailable(error)) {
     return answer(ErrorCode.DEPENDENCY_UNAVAILABLE, undefined, null);
   }
   return { ...answer(ErrorCode.INTERNAL, undefined, null), unexpected: true };
+}
+
+/** Keeps `data.errors` present on every 40000, as the contract shows it. */
+function bodyError(message: string): Record<string, unknown> {
+  return { errors: [{ field: 'body', message: message.slice(0, 200) }] };
 }
 
 function answer(
