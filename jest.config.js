@@ -1,24 +1,31 @@
 // ESM setup required by Nest 12 (see ../shared/STACK.md): ts-jest in ESM mode and `.js` import suffixes
 // mapped back to the TypeScript sources.
-const tsJest = [
-  'ts-jest',
-  { useESM: true, tsconfig: 'tsconfig.json', diagnostics: { ignoreCodes: ['TS151001'] } },
-];
 const common = {
   extensionsToTreatAsEsm: ['.ts'],
   moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
-  transform: { '^.+\\.ts$': tsJest },
+  transform: {
+    '^.+\\.ts$': ['ts-jest', { useESM: true, tsconfig: 'tsconfig.json', diagnostics: { ignoreCodes: ['TS151001'] } }],
+  },
   testEnvironment: 'node',
 };
 
+// The same end-to-end suite runs twice: on a fresh MariaDB database and on embedded SQLite.
+const e2e = (db) => ({
+  ...common,
+  displayName: `e2e-${db}`,
+  testMatch: ['<rootDir>/test/e2e/**/*.e2e-spec.ts'],
+  setupFiles: [`<rootDir>/test/support/env-${db}.ts`],
+  testTimeout: 30000,
+});
+
 export default {
   projects: [
-    { ...common, displayName: 'unit', testMatch: ['<rootDir>/src/**/*.spec.ts', '<rootDir>/test/unit/**/*.spec.ts'] },
     {
       ...common,
-      displayName: 'e2e',
-      testMatch: ['<rootDir>/test/e2e/**/*.e2e-spec.ts'],
-      testTimeout: 30000,
+      displayName: 'unit',
+      testMatch: ['<rootDir>/src/**/*.spec.ts', '<rootDir>/test/unit/**/*.spec.ts'],
     },
+    e2e('mariadb'),
+    e2e('sqlite'),
   ],
 };

@@ -24,10 +24,8 @@ export class EnvironmentVariables {
   @Matches(/^rediss?:\/\/.+/, { message: 'must be redis://host:6379/0' })
   REDIS_URL?: string;
 
-  @IsOptional() @Transform(emptyToUndefined) @IsString() @MinLength(32, {
-    message: 'must be at least 32 bytes',
-  })
-  JWT_SECRET?: string;
+  /** Length is checked in UTF-8 bytes by loadConfig (MinLength would count characters). */
+  @IsOptional() @Transform(emptyToUndefined) @IsString() JWT_SECRET?: string;
   @IsOptional() @Transform(toInt) @IsInt() @Min(30) @Max(86400) JWT_ACCESS_TTL?: number;
   @IsOptional() @Transform(toInt) @IsInt() @Min(60) @Max(31536000) JWT_REFRESH_TTL?: number;
   @IsOptional() @Transform(emptyToUndefined) @IsString() @MinLength(1) JWT_ISSUER?: string;

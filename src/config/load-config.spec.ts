@@ -1,0 +1,79 @@
+import { ConfigError, loadConfig } from './load-config.js';
+
+const production = {
+  NODE_ENV: 'production',
+  DATABASE_URL: 'mysql://app:secret@db:3306/app',
+  JWT_SECRET: 'x'.repeat(32),
+  DATA_ENCRYPTION_KEY: Buffer.alloc(32, 7).toString('base64'),
+  WECHAT_APP_ID: 'wx1234567890abcdef',
+  WECHAT_APP_SECRET: 'secret',
+};
+
+function failure(env: Record<string, string | undefined>): ConfigError {
+  try {
+    loadConfig(env);
+  } catch (error) {
+    if (error instanceof ConfigError) return error;
+    throw error;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe('loadConfig', () => {
+  it('starts with nothing set outside production: SQLite, sandbox, generated secrets, all said', () => {
+    const config = loadConfig({});
+    expect(config.database.type).toBe('better-sqlite3');
+    expect(config.database.sqlitePath).toMatch(/data\/app\.sqlite$/);
+    expect(config.wechat.mode).toBe('sandbox');
+    expect(Buffer.byteLength(config.jwt.secret)).toBeGreaterThanOrEqual(32);
+    expect(config.dataEncryptionKey).toHaveLength(32);
+    expect(config.notices.join('\n')).toMatch(/SQLite[\s\S]*JWT_SECRET[\s\S]*DATA_ENCRYPTION_KEY[\s\S]*sandbox/);
+    expect(config.http).toMatchObject({ host: '0.0.0.0', port: 3000, trustProxy: false });
+    expect(config.jwt).toMatchObject({ accessTtl: 900, refreshTtl: 2592000 });
+  });
+
+  it('accepts a complete production configuration', () => {
+    const config = loadConfig(production);
+    expect(config.database).toMatchObject({ type: 'mysql', migrationsRun: true });
+    expect(config.wechat.mode).toBe('live');
+    expect(config.notices).toEqual([]);
+  });
+
+  it.each([
+    ['DATABASE_URL', { DATABASE_URL: undefined }],
+    ['JWT_SECRET', { JWT_SECRET: undefined }],
+    ['JWT_SECRET', { JWT_SECRET: 'short' }],
+    ['DATA_ENCRYPTION_KEY', { DATA_ENCRYPTION_KEY: undefined }],
+    ['DATA_ENCRYPTION_KEY', { DATA_ENCRYPTION_KEY: Buffer.alloc(16).toString('base64') }],
+    ['DATA_ENCRYPTION_KEY', { DATA_ENCRYPTION_KEY: 'not base64!' }],
+    ['WECHAT_MODE', { WECHAT_MODE: 'sandbox' }],
+    ['WECHAT_APP_ID', { WECHAT_APP_ID: undefined }],
+    ['WECHAT_APP_SECRET', { WECHAT_APP_SECRET: undefined }],
+    ['PORT', { PORT: 'eighty' }],
+    ['DATABASE_URL', { DATABASE_URL: 'postgres://x/y' }],
+    ['TRUST_PROXY', { TRUST_PROXY: 'sometimes' }],
+  ])('refuses production without a good %s, naming it in one line', (variable, change) => {
+    const error = failure({ ...production, ...change });
+    expect(error.variable).toBe(variable);
+    expect(error.message).toContain(variable);
+    expect(error.message).not.toContain('\n');
+  });
+
+  it('counts JWT_SECRET in UTF-8 bytes as written', () => {
+    // 11 three-byte characters = 33 bytes although only 11 characters.
+    expect(() => loadConfig({ JWT_SECRET: '密'.repeat(11) })).not.toThrow();
+    expect(failure({ JWT_SECRET: 'a'.repeat(31) }).variable).toBe('JWT_SECRET');
+  });
+
+  it('reads TRUST_PROXY as a list of proxies and ADMIN_OPENIDS as a set', () => {
+    const config = loadConfig({ TRUST_PROXY: '10.0.0.1, 10.1.0.0/16', ADMIN_OPENIDS: 'o1, o2,' });
+    expect(config.http.trustProxy).toEqual(['10.0.0.1', '10.1.0.0/16']);
+    expect([...config.adminOpenids]).toEqual(['o1', 'o2']);
+  });
+
+  it('chooses SQLite in memory and live WeChat when asked', () => {
+    const config = loadConfig({ DATABASE_URL: 'sqlite::memory:', WECHAT_APP_ID: 'wx1234567890abcdef', WECHAT_APP_SECRET: 's' });
+    expect(config.database.sqlitePath).toBe(':memory:');
+    expect(config.wechat.mode).toBe('live');
+  });
+});
