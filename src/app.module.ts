@@ -11,6 +11,7 @@ import { EnvelopeInterceptor } from './common/envelope/envelope.interceptor.js';
 import { AllExceptionsFilter } from './common/errors/all-exceptions.filter.js';
 import { createValidationPipe } from './common/http/validation.pipe.js';
 import { loggerOptions } from './common/logging/logger.options.js';
+import { RateLimitModule } from './common/rate-limit/rate-limit.module.js';
 import type { AppConfig } from './config/app-config.js';
 import { dataSourceOptions } from './database/data-source.options.js';
 import { HealthModule } from './health/health.module.js';
@@ -45,6 +46,7 @@ export class AppModule {
           },
         }),
         SecurityModule,
+        RateLimitModule,
         AuditModule,
         WechatModule,
         UsersModule,
