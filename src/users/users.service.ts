@@ -3,10 +3,11 @@ import { Inject, Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import type { Repository } from 'typeorm';
 import { AuditService } from '../audit/audit.service.js';
-import { BoundedMap } from '../common/cache/bounded-map.js';
 import { AppError } from '../common/errors/app-error.js';
 import { ErrorCode } from '../common/errors/error-code.js';
 import type { RequestMeta } from '../common/http/request-meta.js';
+import { InvalidatedCache } from '../common/invalidation/invalidated-cache.js';
+import { INVALIDATION_BUS, type InvalidationBus } from '../common/invalidation/invalidation-bus.port.js';
 import { isUniqueViolation } from '../database/db-errors.js';
 import { DataCipher } from '../security/data-cipher.js';
 import { WECHAT_CLIENT, type WechatClient } from '../wechat/wechat-client.port.js';
@@ -19,14 +20,17 @@ import { UserEntity, type UserRole } from './user.entity.js';
 @Injectable()
 export class UsersService {
   /** Read on every authenticated request; every role/status change goes through setAuthState(). */
-  private readonly authStates = new BoundedMap<string, UserAuthState>(100_000);
+  private readonly authStates: InvalidatedCache<UserAuthState>;
 
   constructor(
     @InjectRepository(UserEntity) private readonly users: Repository<UserEntity>,
     @Inject(WECHAT_CLIENT) private readonly wechat: WechatClient,
     private readonly cipher: DataCipher,
     private readonly audit: AuditService,
-  ) {}
+    @Inject(INVALIDATION_BUS) bus: InvalidationBus,
+  ) {
+    this.authStates = new InvalidatedCache(bus, 'users', { max: 200_000, maxAgeMs: 60_000 });
+  }
 
   /**
    * Two concurrent first logins of one openid make one user: the unique index on openid decides,
@@ -98,22 +102,16 @@ export class UsersService {
   }
 
   /** Hot path (every authenticated request): cached, cleared by every change of role or status. */
-  async getAuthState(id: string): Promise<UserAuthState | null> {
-    const cached = this.authStates.get(id);
-    if (cached) return cached;
-    const row = await this.users.findOne({ select: { id: true, role: true, status: true }, where: { id } });
-    if (!row) return null;
-    const state: UserAuthState = { role: row.role, status: row.status };
-    this.authStates.set(id, state);
-    return state;
+  getAuthState(id: string): Promise<UserAuthState | null> {
+    return this.authStates.getOrLoad(id, async () => {
+      const row = await this.users.findOne({ select: { id: true, role: true, status: true }, where: { id } });
+      return row && { role: row.role, status: row.status };
+    });
   }
 
   /** The only writer of role and status, so the auth-state cache can never go stale. */
   async setAuthState(id: string, patch: Partial<Pick<UserEntity, 'role' | 'status' | 'erasedAt'>> & Partial<UserEntity>) {
-    try {
-      await this.users.update({ id }, { ...patch, updatedAt: new Date() });
-    } finally {
-      this.authStates.delete(id);
-    }
+    await this.users.update({ id }, { ...patch, updatedAt: new Date() });
+    await this.authStates.invalidate([id]);
   }
 }

@@ -4,11 +4,11 @@ import { TypeOrmModule } from '@nestjs/typeorm';
 import { AppError } from '../../common/errors/app-error.js';
 import { ErrorCode } from '../../common/errors/error-code.js';
 import type { RequestMeta } from '../../common/http/request-meta.js';
+import { INVALIDATION_BUS } from '../../common/invalidation/invalidation-bus.port.js';
+import { LocalInvalidationBus } from '../../common/invalidation/local-invalidation-bus.js';
 import { loadConfig } from '../../config/load-config.js';
 import { dataSourceOptions } from '../../database/data-source.options.js';
 import { LoginSessionEntity } from './login-session.entity.js';
-import { MemorySessionCache } from './memory-session-cache.js';
-import { SESSION_CACHE } from './session-cache.port.js';
 import { SessionsService } from './sessions.service.js';
 
 // Rotation rules run against a real (in-memory SQLite) database: the exactly-once guarantee is
@@ -38,7 +38,7 @@ describe('SessionsService', () => {
         TypeOrmModule.forRoot({ ...dataSourceOptions(config.database), migrationsRun: true }),
         TypeOrmModule.forFeature([LoginSessionEntity]),
       ],
-      providers: [SessionsService, { provide: SESSION_CACHE, useClass: MemorySessionCache }],
+      providers: [SessionsService, { provide: INVALIDATION_BUS, useClass: LocalInvalidationBus }],
     }).compile();
     sessions = moduleRef.get(SessionsService);
   });

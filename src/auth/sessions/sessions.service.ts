@@ -6,10 +6,18 @@ import { IsNull, type Repository } from 'typeorm';
 import { AppError } from '../../common/errors/app-error.js';
 import { ErrorCode } from '../../common/errors/error-code.js';
 import type { RequestMeta } from '../../common/http/request-meta.js';
+import { InvalidatedCache } from '../../common/invalidation/invalidated-cache.js';
+import { INVALIDATION_BUS, type InvalidationBus } from '../../common/invalidation/invalidation-bus.port.js';
 import type { AppConfig } from '../../config/app-config.js';
 import { LoginSessionEntity, type RevokeReason } from './login-session.entity.js';
 import { issueRefreshToken, parseRefreshToken } from './refresh-token.js';
-import { SESSION_CACHE, type CachedSession, type SessionCache } from './session-cache.port.js';
+
+interface SessionState {
+  userId: string;
+  /** epoch ms of the login's absolute end */
+  expiresAt: number;
+  live: boolean;
+}
 
 export interface IssuedSession {
   sessionId: string;
@@ -22,13 +30,16 @@ export interface IssuedSession {
 @Injectable()
 export class SessionsService {
   private readonly refreshTtlMs: number;
+  /** Liveness per login id, read on every authenticated request; every revocation clears it everywhere. */
+  private readonly liveness: InvalidatedCache<SessionState>;
 
   constructor(
     @InjectRepository(LoginSessionEntity) private readonly sessions: Repository<LoginSessionEntity>,
-    @Inject(SESSION_CACHE) private readonly cache: SessionCache,
+    @Inject(INVALIDATION_BUS) bus: InvalidationBus,
     config: ConfigService<AppConfig, true>,
   ) {
     this.refreshTtlMs = config.get('jwt', { infer: true }).refreshTtl * 1000;
+    this.liveness = new InvalidatedCache(bus, 'sessions', { max: 200_000, maxAgeMs: 60_000 });
   }
 
   async create(userId: string, meta: RequestMeta): Promise<IssuedSession> {
@@ -49,7 +60,6 @@ export class SessionsService {
       userAgent: meta.userAgent,
       ip: meta.ip.slice(0, 64),
     });
-    this.cache.set(id, { userId, expiresAt: expiresAt.getTime(), live: true });
     return { sessionId: id, userId, refreshToken: token, expiresAt };
   }
 
@@ -94,7 +104,7 @@ export class SessionsService {
 
   async revoke(sessionId: string, reason: RevokeReason): Promise<void> {
     await this.sessions.update({ id: sessionId, revokedAt: IsNull() }, { revokedAt: new Date(), revokeReason: reason });
-    this.cache.delete([sessionId]);
+    await this.liveness.invalidate([sessionId]);
   }
 
   /** Ends every live login of a user; returns how many were live. */
@@ -102,22 +112,19 @@ export class SessionsService {
     const live = await this.sessions.find({ select: { id: true }, where: { userId, revokedAt: IsNull() } });
     if (live.length === 0) return 0;
     await this.sessions.update({ userId, revokedAt: IsNull() }, { revokedAt: new Date(), revokeReason: reason });
-    this.cache.delete(live.map((s) => s.id));
+    await this.liveness.invalidate(live.map((s) => s.id));
     return live.length;
   }
 
   /** Hot path: is this login still on? Answered from the cache that every revocation clears. */
   async isLive(sessionId: string, userId: string): Promise<boolean> {
-    let state: CachedSession | undefined = this.cache.get(sessionId);
-    if (!state) {
+    const state = await this.liveness.getOrLoad(sessionId, async () => {
       const row = await this.sessions.findOne({
         select: { id: true, userId: true, expiresAt: true, revokedAt: true },
         where: { id: sessionId },
       });
-      if (!row) return false;
-      state = { userId: row.userId, expiresAt: row.expiresAt.getTime(), live: row.revokedAt === null };
-      this.cache.set(sessionId, state);
-    }
-    return state.live && state.userId === userId && state.expiresAt > Date.now();
+      return row && { userId: row.userId, expiresAt: row.expiresAt.getTime(), live: row.revokedAt === null };
+    });
+    return state !== null && state.live && state.userId === userId && state.expiresAt > Date.now();
   }
 }

@@ -1,0 +1,60 @@
+import { Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
+import { ConfigService } from '@nestjs/config';
+import { Redis } from 'ioredis';
+import type { AppConfig } from '../config/app-config.js';
+
+/**
+ * The Redis connections of this instance, or none when REDIS_URL is unset (one instance, state in
+ * process). Commands fail fast while Redis is unreachable (no offline queue, short command
+ * timeout), so a request that needs Redis answers 503 quickly instead of hanging; the client keeps
+ * reconnecting in the background, so the service recovers without a restart.
+ */
+@Injectable()
+export class RedisConnections implements OnApplicationShutdown {
+  private readonly logger = new Logger('Redis');
+  /** Commands; null without REDIS_URL. */
+  readonly client: Redis | null;
+  /** Pub/sub needs a connection of its own. */
+  readonly subscriber: Redis | null;
+
+  constructor(config: ConfigService<AppConfig, true>) {
+    const url = config.get('redis', { infer: true }).url;
+    this.client = url ? this.connect(url, 'client') : null;
+    this.subscriber = url ? this.connect(url, 'subscriber') : null;
+  }
+
+  private connect(url: string, role: string): Redis {
+    const redis = new Redis(url, {
+      connectionName: `wechat-backend-${role}`,
+      enableOfflineQueue: role === 'subscriber',
+      maxRetriesPerRequest: 1,
+      connectTimeout: 2000,
+      commandTimeout: role === 'subscriber' ? undefined : 1500,
+      retryStrategy: (attempt) => Math.min(100 * attempt, 1000),
+      keepAlive: 5000,
+    });
+    let down = false;
+    redis.on('error', (error: Error) => {
+      if (!down) this.logger.warn(`${role} connection error: ${error.message}`);
+      down = true;
+    });
+    redis.on('ready', () => {
+      if (down) this.logger.log(`${role} connection restored`);
+      down = false;
+    });
+    return redis;
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await Promise.all(
+      [this.client, this.subscriber].map(async (redis) => {
+        if (!redis) return;
+        try {
+          await redis.quit();
+        } catch {
+          redis.disconnect();
+        }
+      }),
+    );
+  }
+}
