@@ -7,6 +7,7 @@ import { Logger } from 'nestjs-pino';
 import { AppModule } from './app.module.js';
 import { requestIdFor } from './common/http/request-id.js';
 import type { AppConfig } from './config/app-config.js';
+import { MetricsService } from './metrics/metrics.service.js';
 import { loadConfig } from './config/load-config.js';
 
 export interface CreateAppOptions {
@@ -49,8 +50,14 @@ export async function createApp(
 function configureHttp(app: NestFastifyApplication, config: AppConfig): void {
   const fastify = app.getHttpAdapter().getInstance();
 
+  const metrics = app.get(MetricsService);
   fastify.addHook('onRequest', (request, reply, done) => {
     reply.header('X-Request-Id', request.id);
+    done();
+  });
+  fastify.addHook('onResponse', (request, reply, done) => {
+    // The route template, never the raw URL: ids in paths would explode the label set.
+    metrics.observeHttp(request.method, request.routeOptions.url ?? 'unmatched', reply.statusCode, reply.elapsedTime / 1000);
     done();
   });
 
@@ -68,7 +75,7 @@ function configureHttp(app: NestFastifyApplication, config: AppConfig): void {
   if (config.http.corsOrigins !== false) {
     app.enableCors({ origin: config.http.corsOrigins, exposedHeaders: ['X-Request-Id', 'Retry-After'] });
   }
-  app.setGlobalPrefix(API_PREFIX);
+  app.setGlobalPrefix(API_PREFIX, { exclude: ['metrics'] });
   app.enableShutdownHooks();
 
   const document = SwaggerModule.createDocument(

@@ -15,6 +15,7 @@ import { RateLimitModule } from './common/rate-limit/rate-limit.module.js';
 import type { AppConfig } from './config/app-config.js';
 import { dataSourceOptions } from './database/data-source.options.js';
 import { HealthModule } from './health/health.module.js';
+import { MetricsModule } from './metrics/metrics.module.js';
 import { RedisModule } from './redis/redis.module.js';
 import { SecurityModule } from './security/security.module.js';
 import { UsersModule } from './users/users.module.js';
@@ -46,6 +47,7 @@ export class AppModule {
             return { ...dataSourceOptions(config.database), migrationsRun: config.database.migrationsRun };
           },
         }),
+        MetricsModule,
         RedisModule,
         SecurityModule,
         RateLimitModule,

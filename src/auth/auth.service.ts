@@ -5,6 +5,7 @@ import { AppError } from '../common/errors/app-error.js';
 import { ErrorCode } from '../common/errors/error-code.js';
 import type { RequestMeta } from '../common/http/request-meta.js';
 import type { AppConfig } from '../config/app-config.js';
+import { MetricsService } from '../metrics/metrics.service.js';
 import { SessionKeysService } from '../users/session-keys.service.js';
 import { toUserView } from '../users/user-view.js';
 import { UsersService } from '../users/users.service.js';
@@ -25,12 +26,24 @@ export class AuthService {
     private readonly sessions: SessionsService,
     private readonly accessTokens: AccessTokenService,
     private readonly audit: AuditService,
+    private readonly metrics: MetricsService,
     config: ConfigService<AppConfig, true>,
   ) {
     this.adminOpenids = config.get('adminOpenids', { infer: true });
   }
 
   async login(code: string, meta: RequestMeta): Promise<LoginView> {
+    try {
+      const result = await this.exchange(code, meta);
+      this.metrics.logins.inc({ outcome: result.isNewUser ? 'new_user' : 'returning_user' });
+      return result;
+    } catch (error) {
+      this.metrics.logins.inc({ outcome: error instanceof AppError ? `refused_${error.code}` : 'error' });
+      throw error;
+    }
+  }
+
+  private async exchange(code: string, meta: RequestMeta): Promise<LoginView> {
     const wechatSession = await this.wechat.code2Session(code);
     const isAdmin = this.adminOpenids.has(wechatSession.openid);
     const { user, created } = await this.users.findOrCreateByOpenid(

@@ -1,6 +1,7 @@
 import type { ThrottlerStorage } from '@nestjs/throttler';
-import type { ThrottlerStorageRecord } from '@nestjs/throttler/dist/throttler-storage-record.interface.js';
 import type { RateLimiterAbstract, RateLimiterRes } from 'rate-limiter-flexible';
+
+type ThrottlerStorageRecord = Awaited<ReturnType<ThrottlerStorage['increment']>>;
 
 /**
  * @nestjs/throttler's storage on rate-limiter-flexible: a fixed window per key where every call

@@ -1,6 +1,14 @@
 import { Injectable, type ExecutionContext } from '@nestjs/common';
-import { ThrottlerGuard } from '@nestjs/throttler';
-import type { ThrottlerLimitDetail } from '@nestjs/throttler/dist/throttler.guard.interface.js';
+import { Reflector } from '@nestjs/core';
+import {
+  InjectThrottlerOptions,
+  InjectThrottlerStorage,
+  ThrottlerGuard,
+  type ThrottlerLimitDetail,
+  type ThrottlerModuleOptions,
+  type ThrottlerStorage,
+} from '@nestjs/throttler';
+import { MetricsService } from '../../metrics/metrics.service.js';
 import { AppError } from '../errors/app-error.js';
 import { ErrorCode } from '../errors/error-code.js';
 
@@ -11,6 +19,15 @@ import { ErrorCode } from '../errors/error-code.js';
  */
 @Injectable()
 export class RateLimitGuard extends ThrottlerGuard {
+  constructor(
+    @InjectThrottlerOptions() options: ThrottlerModuleOptions,
+    @InjectThrottlerStorage() storage: ThrottlerStorage,
+    reflector: Reflector,
+    private readonly metrics: MetricsService,
+  ) {
+    super(options, storage, reflector);
+  }
+
   protected override getTracker(req: Record<string, unknown>): Promise<string> {
     return Promise.resolve(String(req.ip));
   }
@@ -23,6 +40,7 @@ export class RateLimitGuard extends ThrottlerGuard {
     _context: ExecutionContext,
     detail: ThrottlerLimitDetail,
   ): Promise<void> {
+    this.metrics.rateLimited.inc({ limit: detail.key.split(':')[1] ?? 'unknown' });
     throw new AppError(ErrorCode.RATE_LIMITED, undefined, { retryAfter: Math.max(1, detail.timeToBlockExpire) });
   }
 }
