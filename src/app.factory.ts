@@ -7,6 +7,7 @@ import { Logger } from 'nestjs-pino';
 import { AppModule } from './app.module.js';
 import { requestIdFor } from './common/http/request-id.js';
 import type { AppConfig } from './config/app-config.js';
+import { ShutdownState } from './health/shutdown-state.js';
 import { MetricsService } from './metrics/metrics.service.js';
 import { loadConfig } from './config/load-config.js';
 
@@ -55,6 +56,12 @@ function configureHttp(app: NestFastifyApplication, config: AppConfig): void {
     reply.header('X-Request-Id', request.id);
     done();
   });
+  const shutdown = app.get(ShutdownState);
+  fastify.addHook('onSend', (_request, reply, _payload, done) => {
+    // While draining, every answer tells keep-alive clients to go elsewhere.
+    if (shutdown.stopping) reply.header('Connection', 'close');
+    done();
+  });
   fastify.addHook('onResponse', (request, reply, done) => {
     // The route template, never the raw URL: ids in paths would explode the label set.
     metrics.observeHttp(request.method, request.routeOptions.url ?? 'unmatched', reply.statusCode, reply.elapsedTime / 1000);
@@ -76,7 +83,6 @@ function configureHttp(app: NestFastifyApplication, config: AppConfig): void {
     app.enableCors({ origin: config.http.corsOrigins, exposedHeaders: ['X-Request-Id', 'Retry-After'] });
   }
   app.setGlobalPrefix(API_PREFIX, { exclude: ['metrics'] });
-  app.enableShutdownHooks();
 
   const document = SwaggerModule.createDocument(
     app,

@@ -1,7 +1,11 @@
 import 'reflect-metadata';
 import { existsSync } from 'node:fs';
+import { Logger } from '@nestjs/common';
 import { createApp } from './app.factory.js';
 import { ConfigError, loadConfig } from './config/load-config.js';
+
+/** In-flight requests get this long after SIGTERM; then the rest are cut (CONTRACT.md). */
+const DRAIN_MS = 10_000;
 
 async function main(): Promise<void> {
   if (existsSync('.env')) process.loadEnvFile('.env');
@@ -9,6 +13,31 @@ async function main(): Promise<void> {
   const { http } = loadConfig(process.env);
   const app = await createApp(process.env);
   await app.listen({ port: http.port, host: http.host });
+
+  // Handled here rather than by Nest's shutdown hooks, which re-raise the signal after closing
+  // (exit code 143); an orderly drain is a success and exits 0.
+  const logger = new Logger('Shutdown');
+  let stopping = false;
+  const stop = (signal: NodeJS.Signals) => {
+    if (stopping) return;
+    stopping = true;
+    logger.log(`${signal}: readiness off, draining requests in flight (up to ${DRAIN_MS / 1000} s)`);
+    const cut = setTimeout(() => {
+      logger.warn('drain time over: cutting the remaining connections');
+      app.getHttpServer().closeAllConnections();
+      process.exit(0);
+    }, DRAIN_MS);
+    cut.unref();
+    app
+      .close()
+      .then(() => process.exit(0))
+      .catch((error: unknown) => {
+        logger.error(`shutdown failed: ${(error as Error).message}`);
+        process.exit(1);
+      });
+  };
+  process.once('SIGTERM', stop);
+  process.once('SIGINT', stop);
 }
 
 main().catch((error: unknown) => {
