@@ -1,4 +1,6 @@
 import type { ThrottlerStorage } from '@nestjs/throttler';
+import { AppError } from '../errors/app-error.js';
+import { ErrorCode } from '../errors/error-code.js';
 import type { RateLimiterAbstract, RateLimiterRes } from 'rate-limiter-flexible';
 
 type ThrottlerStorageRecord = Awaited<ReturnType<ThrottlerStorage['increment']>>;
@@ -24,8 +26,9 @@ export class FlexibleThrottlerStorage implements ThrottlerStorage {
     try {
       res = await limiter.consume(key, 1);
     } catch (rejection) {
-      // rate-limiter-flexible rejects with the RateLimiterRes once points run out, or with an Error.
-      if (rejection instanceof Error) throw rejection;
+      // rate-limiter-flexible rejects with the RateLimiterRes once points run out, or with an Error
+      // when its store (Redis) cannot be reached: the shared limit cannot be applied, so 503.
+      if (rejection instanceof Error) throw new AppError(ErrorCode.DEPENDENCY_UNAVAILABLE, undefined, { cause: rejection });
       res = rejection as RateLimiterRes;
     }
     const secondsLeft = Math.max(1, Math.ceil(res.msBeforeNext / 1000));

@@ -1,8 +1,9 @@
 import { Global, Module } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { ThrottlerModule } from '@nestjs/throttler';
-import { RateLimiterMemory } from 'rate-limiter-flexible';
+import { RateLimiterMemory, RateLimiterRedis } from 'rate-limiter-flexible';
 import type { AppConfig } from '../../config/app-config.js';
+import { RedisConnections } from '../../redis/redis-connections.js';
 import { FlexibleThrottlerStorage } from './flexible-throttler.storage.js';
 import { RateLimitGuard } from './rate-limit.guard.js';
 
@@ -11,16 +12,22 @@ import { RateLimitGuard } from './rate-limit.guard.js';
 @Module({
   imports: [
     ThrottlerModule.forRootAsync({
-      inject: [ConfigService],
-      useFactory: (config: ConfigService<AppConfig, true>) => {
+      inject: [ConfigService, RedisConnections],
+      useFactory: (config: ConfigService<AppConfig, true>, redis: RedisConnections) => {
         const rateLimit = config.get('rateLimit', { infer: true });
+        // Counters shared by every instance through Redis when there is one (atomic in Redis);
+        // in this process otherwise. No point limit here: the guard compares hits to the limit.
+        const points = Number.MAX_SAFE_INTEGER;
+        const client = redis.client;
         return {
           throttlers: [{ name: 'login', ttl: 60_000, limit: rateLimit.login }],
           skipIf: () => !rateLimit.enabled,
           // Only Retry-After on refusal (set by the filter), as the contract says; no per-name headers.
           setHeaders: false,
-          storage: new FlexibleThrottlerStorage(
-            (duration) => new RateLimiterMemory({ points: Number.MAX_SAFE_INTEGER, duration }),
+          storage: new FlexibleThrottlerStorage((duration) =>
+            client
+              ? new RateLimiterRedis({ storeClient: client, points, duration, keyPrefix: 'wxb:rl' })
+              : new RateLimiterMemory({ points, duration }),
           ),
         };
       },
