@@ -14,6 +14,7 @@ import { loggerOptions } from './common/logging/logger.options.js';
 import { RateLimitModule } from './common/rate-limit/rate-limit.module.js';
 import type { AppConfig } from './config/app-config.js';
 import { dataSourceOptions } from './database/data-source.options.js';
+import { MigrationRunner } from './database/migration-runner.js';
 import { HealthModule } from './health/health.module.js';
 import { MetricsModule } from './metrics/metrics.module.js';
 import { RedisModule } from './redis/redis.module.js';
@@ -44,7 +45,8 @@ export class AppModule {
           useFactory: () => {
             const sqlitePath = config.database.sqlitePath;
             if (sqlitePath && sqlitePath !== ':memory:') mkdirSync(dirname(sqlitePath), { recursive: true });
-            return { ...dataSourceOptions(config.database), migrationsRun: config.database.migrationsRun };
+            // Migrations run in MigrationRunner, under a lock on MySQL.
+            return { ...dataSourceOptions(config.database), migrationsRun: false };
           },
         }),
         MetricsModule,
@@ -59,6 +61,7 @@ export class AppModule {
         HealthModule,
       ],
       providers: [
+        MigrationRunner,
         { provide: APP_PIPE, useFactory: createValidationPipe },
         { provide: APP_INTERCEPTOR, useClass: EnvelopeInterceptor },
         { provide: APP_FILTER, useClass: AllExceptionsFilter },

@@ -1,0 +1,50 @@
+import { Injectable, Logger, type OnModuleInit } from '@nestjs/common';
+import { ConfigService } from '@nestjs/config';
+import { InjectDataSource } from '@nestjs/typeorm';
+import type { DataSource } from 'typeorm';
+import type { AppConfig } from '../config/app-config.js';
+
+const LOCK_NAME = 'wechat_backend_migrations';
+const LOCK_WAIT_SECONDS = 60;
+
+/**
+ * Runs pending migrations at start-up (DATABASE_MIGRATIONS_RUN). Several instances may start at
+ * once on an empty database and MySQL DDL is not transactional, so on MySQL the run holds a named
+ * lock: the first instance migrates, the others wait, then find nothing pending.
+ */
+@Injectable()
+export class MigrationRunner implements OnModuleInit {
+  private readonly logger = new Logger('Migrations');
+
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly config: ConfigService<AppConfig, true>,
+  ) {}
+
+  async onModuleInit(): Promise<void> {
+    if (!this.config.get('database', { infer: true }).migrationsRun) return;
+    if (this.dataSource.options.type !== 'mysql') {
+      await this.run();
+      return;
+    }
+    const runner = this.dataSource.createQueryRunner();
+    try {
+      const [row] = (await runner.query('SELECT GET_LOCK(?, ?) AS acquired', [LOCK_NAME, LOCK_WAIT_SECONDS])) as {
+        acquired: number | string | null;
+      }[];
+      if (Number(row?.acquired) !== 1) throw new Error('timed out waiting for another instance to migrate');
+      try {
+        await this.run();
+      } finally {
+        await runner.query('SELECT RELEASE_LOCK(?)', [LOCK_NAME]);
+      }
+    } finally {
+      await runner.release();
+    }
+  }
+
+  private async run(): Promise<void> {
+    const applied = await this.dataSource.runMigrations({ transaction: 'each' });
+    for (const migration of applied) this.logger.log(`applied ${migration.name}`);
+  }
+}
