@@ -46,7 +46,7 @@ export class AppModule {
             const sqlitePath = config.database.sqlitePath;
             if (sqlitePath && sqlitePath !== ':memory:') mkdirSync(dirname(sqlitePath), { recursive: true });
             // Migrations run in MigrationRunner, under a lock on MySQL.
-            return { ...dataSourceOptions(config.database), migrationsRun: false };
+            return { ...dataSourceOptions(config.database, { queryTimeoutMs: 2000 }), migrationsRun: false };
           },
         }),
         MetricsModule,

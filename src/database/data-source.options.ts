@@ -10,8 +10,12 @@ export const ENTITIES = [UserEntity, SessionKeyEntity, LoginSessionEntity, Audit
 /** Listed, not globbed: globs differ between ts-jest, ts sources and dist under ESM. */
 export const MIGRATIONS = [InitialSchema1764000000000];
 
-/** One builder for the app, the CLI (ormconfig.ts) and the tests. */
-export function dataSourceOptions(db: DatabaseConfig): DataSourceOptions {
+/**
+ * One builder for the app, the CLI (ormconfig.ts) and the tests. `queryTimeoutMs` (the app's
+ * request path only; never migrations, which may legitimately run long) makes a query on a silent
+ * network fail fast, so the request answers 503 instead of hanging on TCP timeouts.
+ */
+export function dataSourceOptions(db: DatabaseConfig, options: { queryTimeoutMs?: number } = {}): DataSourceOptions {
   const common = {
     entities: ENTITIES,
     migrations: MIGRATIONS,
@@ -41,6 +45,7 @@ export function dataSourceOptions(db: DatabaseConfig): DataSourceOptions {
     timezone: 'Z',
     charset: 'utf8mb4_unicode_ci',
     connectTimeout: 2000,
+    ...(options.queryTimeoutMs ? { enableQueryTimeout: true, maxQueryExecutionTime: options.queryTimeoutMs } : {}),
     // A request needing a dead database answers 503 quickly instead of queueing forever.
     extra: { connectionLimit: 20, maxIdle: 20, enableKeepAlive: true, queueLimit: 500 },
     poolSize: 20,

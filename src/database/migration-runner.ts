@@ -1,8 +1,9 @@
 import { Injectable, Logger, type OnModuleInit } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { InjectDataSource } from '@nestjs/typeorm';
-import type { DataSource } from 'typeorm';
+import { DataSource } from 'typeorm';
 import type { AppConfig } from '../config/app-config.js';
+import { dataSourceOptions } from './data-source.options.js';
 
 const LOCK_NAME = 'wechat_backend_migrations';
 const LOCK_WAIT_SECONDS = 60;
@@ -22,29 +23,34 @@ export class MigrationRunner implements OnModuleInit {
   ) {}
 
   async onModuleInit(): Promise<void> {
-    if (!this.config.get('database', { infer: true }).migrationsRun) return;
+    const database = this.config.get('database', { infer: true });
+    if (!database.migrationsRun) return;
     if (this.dataSource.options.type !== 'mysql') {
-      await this.run();
+      await this.run(this.dataSource);
       return;
     }
-    const runner = this.dataSource.createQueryRunner();
+    // A connection of its own, without the request path's query timeout: waiting for the lock
+    // or a long migration must not be cut at 2 s.
+    const migrations = await new DataSource(dataSourceOptions(database)).initialize();
+    const runner = migrations.createQueryRunner();
     try {
       const [row] = (await runner.query('SELECT GET_LOCK(?, ?) AS acquired', [LOCK_NAME, LOCK_WAIT_SECONDS])) as {
         acquired: number | string | null;
       }[];
       if (Number(row?.acquired) !== 1) throw new Error('timed out waiting for another instance to migrate');
       try {
-        await this.run();
+        await this.run(migrations);
       } finally {
         await runner.query('SELECT RELEASE_LOCK(?)', [LOCK_NAME]);
       }
     } finally {
       await runner.release();
+      await migrations.destroy();
     }
   }
 
-  private async run(): Promise<void> {
-    const applied = await this.dataSource.runMigrations({ transaction: 'each' });
+  private async run(dataSource: DataSource): Promise<void> {
+    const applied = await dataSource.runMigrations({ transaction: 'each' });
     for (const migration of applied) this.logger.log(`applied ${migration.name}`);
   }
 }
