@@ -1,10 +1,10 @@
-import { Body, Controller, HttpCode, Post, UseGuards } from '@nestjs/common';
+import { Body, Controller, HttpCode, Post } from '@nestjs/common';
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import { CurrentUser, Public, type AuthUser } from '../common/auth/decorators.js';
 import { ApiEnvelope } from '../common/envelope/api-envelope.decorator.js';
 import { ErrorCode } from '../common/errors/error-code.js';
 import { ReqMeta, type RequestMeta } from '../common/http/request-meta.js';
-import { RateLimitGuard } from '../common/rate-limit/rate-limit.guard.js';
+import { RateLimit } from '../common/rate-limit/rate-limit.guard.js';
 import { AuthService } from './auth.service.js';
 import { LoginDto, LoginView, LogoutDto, RefreshDto, TokensView } from './dto/auth.dto.js';
 
@@ -14,7 +14,7 @@ export class AuthController {
   constructor(private readonly auth: AuthService) {}
 
   @Public()
-  @UseGuards(RateLimitGuard)
+  @RateLimit('login')
   @Post('wechat/login')
   @HttpCode(200)
   @ApiEnvelope(LoginView, [
@@ -31,7 +31,7 @@ export class AuthController {
   }
 
   @Public()
-  @UseGuards(RateLimitGuard)
+  @RateLimit('login')
   @Post('refresh')
   @HttpCode(200)
   @ApiEnvelope(TokensView, [

@@ -43,7 +43,7 @@ export interface AppConfig {
   /** 32 bytes for AES-256-GCM of data at rest. */
   dataEncryptionKey: Buffer;
   wechat: WechatConfig;
-  rateLimit: { enabled: boolean; login: number };
+  rateLimit: { enabled: boolean; login: number; wechatUser: number };
   metricsToken?: string;
   adminOpenids: ReadonlySet<string>;
   logLevel: string;

@@ -48,6 +48,7 @@ export class EnvironmentVariables {
 
   @IsOptional() @IsIn(['true', 'false']) RATE_LIMIT_ENABLED?: string;
   @IsOptional() @Transform(toInt) @IsInt() @Min(1) @Max(1000000) RATE_LIMIT_LOGIN?: number;
+  @IsOptional() @Transform(toInt) @IsInt() @Min(1) @Max(1000000) RATE_LIMIT_WECHAT_USER?: number;
   @IsOptional()
   @Transform(emptyToUndefined)
   @Matches(/^(true|false|[0-9a-fA-F.:/]+(\s*,\s*[0-9a-fA-F.:/]+)*)$/, {

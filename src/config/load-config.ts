@@ -121,7 +121,11 @@ export function loadConfig(rawEnv: Record<string, string | undefined>): AppConfi
       apiBaseUrl: (env.WECHAT_API_BASE_URL ?? 'https://api.weixin.qq.com').replace(/\/+$/, ''),
       timeoutMs: env.WECHAT_TIMEOUT_MS ?? 5000,
     },
-    rateLimit: { enabled: env.RATE_LIMIT_ENABLED !== 'false', login: env.RATE_LIMIT_LOGIN ?? 60 },
+    rateLimit: {
+      enabled: env.RATE_LIMIT_ENABLED !== 'false',
+      login: env.RATE_LIMIT_LOGIN ?? 60,
+      wechatUser: env.RATE_LIMIT_WECHAT_USER ?? 30,
+    },
     metricsToken,
     adminOpenids: new Set(
       (env.ADMIN_OPENIDS ?? '')

@@ -20,7 +20,18 @@ import { RateLimitGuard } from './rate-limit.guard.js';
         const points = Number.MAX_SAFE_INTEGER;
         const client = redis.client;
         return {
-          throttlers: [{ name: 'login', ttl: 60_000, limit: rateLimit.login }],
+          throttlers: [
+            // Per client IP: login and refresh together (CONTRACT.md).
+            { name: 'login', ttl: 60_000, limit: rateLimit.login },
+            // Per signed-in user: calls that spend WeChat quota (phone binding, decryption).
+            {
+              name: 'wechat_user',
+              ttl: 60_000,
+              limit: rateLimit.wechatUser,
+              getTracker: (req: Record<string, unknown>) =>
+                String((req.user as { userId?: string } | undefined)?.userId ?? req.ip),
+            },
+          ],
           skipIf: () => !rateLimit.enabled,
           // Only Retry-After on refusal (set by the filter), as the contract says; no per-name headers.
           setHeaders: false,

@@ -3,6 +3,7 @@ import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import { CurrentUser, type AuthUser } from '../../common/auth/decorators.js';
 import { ApiEnvelope } from '../../common/envelope/api-envelope.decorator.js';
 import { ErrorCode } from '../../common/errors/error-code.js';
+import { RateLimit } from '../../common/rate-limit/rate-limit.guard.js';
 import { DecryptDto } from './decrypt.dto.js';
 import { WechatDataService } from './wechat-data.service.js';
 
@@ -14,6 +15,7 @@ export class WechatDataController {
 
   @Post('decrypt')
   @HttpCode(200)
+  @RateLimit('wechat_user')
   @ApiEnvelope(null, [ErrorCode.WECHAT_APPID_MISMATCH, ErrorCode.UNAUTHENTICATED, ErrorCode.WECHAT_SESSION_KEY_STALE])
   decrypt(@CurrentUser() user: AuthUser, @Body() body: DecryptDto): Promise<Record<string, unknown>> {
     return this.data.decryptForUser(user.userId, body.encryptedData, body.iv);
