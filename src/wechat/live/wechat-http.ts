@@ -1,0 +1,155 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Injectable } from '@nestjs/common';
+import { ConfigService } from '@nestjs/config';
+import CircuitBreaker from 'opossum';
+import { AppError } from '../../common/errors/app-error.js';
+import { ErrorCode } from '../../common/errors/error-code.js';
+import type { AppConfig } from '../../config/app-config.js';
+import { MetricsService } from '../../metrics/metrics.service.js';
+import { BUSY_ERRCODE } from '../wechat-errors.js';
+
+export interface WechatRequest {
+  /** Label for metrics and logs: jscode2session, stable_token, getuserphonenumber, … */
+  api: string;
+  method: 'GET' | 'POST';
+  path: string;
+  query?: Record<string, string>;
+  body?: unknown;
+  /** epoch ms by which the whole operation, retries included, must be over. */
+  deadline: number;
+}
+
+/** WeChat answers errors as HTTP 200 `{errcode, errmsg}`; success may or may not carry errcode 0. */
+export type WechatAnswer = Record<string, unknown> & { errcode?: number; errmsg?: string };
+
+/** Failures that say WeChat itself is unwell (not its errcodes): they feed the circuit breaker. */
+class TransportFailure extends Error {
+  constructor(
+    readonly kind: 'timeout' | 'network' | 'http_5xx' | 'bad_answer',
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+const BREAKER_FAILURES = 5;
+const BREAKER_OPEN_MS = 10_000;
+
+/**
+ * HTTP to WECHAT_API_BASE_URL on Node's fetch: one deadline per operation (WECHAT_TIMEOUT_MS),
+ * errcode -1 (busy) retried with backoff inside it, and a circuit breaker (opossum) that stops
+ * calling WeChat for 10 s after 5 consecutive timeouts, 5xx answers or network errors, then lets
+ * one trial call through. Errcodes other than -1 are returned for the caller to judge.
+ */
+@Injectable()
+export class WechatHttp {
+  readonly baseUrl: string;
+  readonly timeoutMs: number;
+  private readonly breaker: CircuitBreaker<[WechatRequest, number], WechatAnswer>;
+  private consecutiveFailures = 0;
+
+  constructor(
+    config: ConfigService<AppConfig, true>,
+    private readonly metrics: MetricsService,
+  ) {
+    const wechat = config.get('wechat', { infer: true });
+    this.baseUrl = wechat.apiBaseUrl;
+    this.timeoutMs = wechat.timeoutMs;
+    // opossum trips on an error percentage over a rolling window; the contract asks for
+    // consecutive failures, so the count is kept here and opossum is opened explicitly. Its
+    // half-open state then lets exactly one trial call through.
+    this.breaker = new CircuitBreaker((request: WechatRequest, attemptMs: number) => this.send(request, attemptMs), {
+      timeout: false,
+      resetTimeout: BREAKER_OPEN_MS,
+      volumeThreshold: Number.MAX_SAFE_INTEGER,
+      errorThresholdPercentage: 100,
+      errorFilter: (error: unknown) => !(error instanceof TransportFailure),
+    });
+    this.breaker.on('success', () => {
+      this.consecutiveFailures = 0;
+    });
+    this.breaker.on('failure', (error: unknown) => {
+      if (!(error instanceof TransportFailure)) return;
+      this.consecutiveFailures++;
+      if (this.consecutiveFailures >= BREAKER_FAILURES && !this.breaker.opened) this.breaker.open();
+    });
+  }
+
+  /** A deadline for an operation starting now. */
+  deadline(): number {
+    return Date.now() + this.timeoutMs;
+  }
+
+  async call(request: WechatRequest): Promise<WechatAnswer> {
+    for (let attempt = 0; ; attempt++) {
+      const remaining = request.deadline - Date.now();
+      if (remaining <= 0) throw new AppError(ErrorCode.WECHAT_TIMEOUT);
+      const answer = await this.fire(request, remaining);
+      if (answer.errcode !== BUSY_ERRCODE) return answer;
+      const backoff = Math.min(50 * 2 ** attempt, 800);
+      if (request.deadline - Date.now() <= backoff + 50) {
+        throw new AppError(ErrorCode.WECHAT_ERROR, 'WeChat is busy', { data: { wechatErrcode: BUSY_ERRCODE } });
+      }
+      await sleep(backoff);
+    }
+  }
+
+  private async fire(request: WechatRequest, attemptMs: number): Promise<WechatAnswer> {
+    const started = performance.now();
+    try {
+      const answer = await this.breaker.fire(request, attemptMs);
+      this.record(request.api, String(answer.errcode ?? 0), started);
+      return answer;
+    } catch (error) {
+      if (error instanceof TransportFailure) {
+        this.record(request.api, error.kind, started);
+        throw error.kind === 'timeout'
+          ? new AppError(ErrorCode.WECHAT_TIMEOUT)
+          : new AppError(ErrorCode.WECHAT_ERROR, `WeChat unreachable (${error.kind})`);
+      }
+      if ((error as { code?: string }).code === 'EOPENBREAKER') {
+        this.record(request.api, 'circuit_open', started);
+        throw new AppError(ErrorCode.DEPENDENCY_UNAVAILABLE, 'WeChat is failing; calls paused for a few seconds');
+      }
+      throw error;
+    }
+  }
+
+  private record(api: string, errcode: string, started: number): void {
+    this.metrics.wechatCalls.inc({ api, errcode });
+    this.metrics.wechatDuration.observe({ api }, (performance.now() - started) / 1000);
+  }
+
+  private async send(request: WechatRequest, attemptMs: number): Promise<WechatAnswer> {
+    const url = new URL(this.baseUrl + request.path);
+    for (const [key, value] of Object.entries(request.query ?? {})) url.searchParams.set(key, value);
+    let response: Response;
+    try {
+      response = await fetch(url, {
+        method: request.method,
+        headers: request.body === undefined ? undefined : { 'content-type': 'application/json' },
+        body: request.body === undefined ? undefined : JSON.stringify(request.body),
+        signal: AbortSignal.timeout(attemptMs),
+      });
+    } catch (error) {
+      const name = (error as Error).name;
+      if (name === 'TimeoutError' || name === 'AbortError') throw new TransportFailure('timeout', 'timed out');
+      throw new TransportFailure('network', (error as Error).message);
+    }
+    let text: string;
+    try {
+      text = await response.text();
+    } catch (error) {
+      const name = (error as Error).name;
+      throw new TransportFailure(name === 'TimeoutError' || name === 'AbortError' ? 'timeout' : 'network', 'body lost');
+    }
+    if (response.status >= 500) throw new TransportFailure('http_5xx', `HTTP ${response.status}`);
+    try {
+      const parsed: unknown = JSON.parse(text);
+      if (parsed && typeof parsed === 'object' && !Array.isArray(parsed)) return parsed as WechatAnswer;
+    } catch {
+      // fall through
+    }
+    throw new TransportFailure('bad_answer', `HTTP ${response.status} without a JSON object`);
+  }
+}

@@ -1,0 +1,57 @@
+import { createHash } from 'node:crypto';
+import { Injectable } from '@nestjs/common';
+import { ConfigService } from '@nestjs/config';
+import type { AppConfig } from '../../config/app-config.js';
+import type { SubscribeMessage, WechatClient, WechatPhoneInfo, WechatSession } from '../wechat-client.port.js';
+import { wechatError } from '../wechat-errors.js';
+
+const digest = (text: string) => createHash('sha256').update(text).digest();
+
+/**
+ * An in-process WeChat for local development (WECHAT_MODE=sandbox, refused in production), so a
+ * front-end developer can log in as several users with made-up codes:
+ * - any wx.login code is a user: the same code always gives the same openid and session key;
+ * - a code `errcode:<N>` (e.g. `errcode:40029`, `errcode:40226`, `errcode:45011`) answers as WeChat
+ *   would with that errcode, on login and on the phone button alike;
+ * - a phone code gives a Chinese mobile number derived from the code (`138xxxxxxxx`).
+ */
+@Injectable()
+export class SandboxWechatClient implements WechatClient {
+  private readonly appId: string;
+
+  constructor(config: ConfigService<AppConfig, true>) {
+    this.appId = config.get('wechat', { infer: true }).appId;
+  }
+
+  code2Session(code: string): Promise<WechatSession> {
+    this.failIfAsked('jscode2session', code);
+    const openid = `sbx_${digest(`openid:${code}`).toString('hex').slice(0, 28)}`;
+    return Promise.resolve({ openid, sessionKey: digest(`session:${openid}`).subarray(0, 16).toString('base64') });
+  }
+
+  getPhoneNumber(code: string): Promise<WechatPhoneInfo> {
+    this.failIfAsked('getuserphonenumber', code);
+    const digits = (digest(`phone:${code}`).readUInt32BE(0) % 100_000_000).toString().padStart(8, '0');
+    const pure = `138${digits}`;
+    return Promise.resolve({
+      phoneNumber: pure,
+      purePhoneNumber: pure,
+      countryCode: '86',
+      watermark: { appid: this.appId, timestamp: Math.floor(Date.now() / 1000) },
+    });
+  }
+
+  sendSubscribeMessage(message: SubscribeMessage): Promise<void> {
+    this.failIfAsked('subscribe_send', message.templateId);
+    return Promise.resolve();
+  }
+
+  checkSessionKey(): Promise<boolean> {
+    return Promise.resolve(true);
+  }
+
+  private failIfAsked(api: string, code: string): void {
+    const match = /^errcode:(-?\d+)$/.exec(code);
+    if (match) throw wechatError(api, Number(match[1]));
+  }
+}
