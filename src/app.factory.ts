@@ -3,9 +3,10 @@ import { Logger as NestLogger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
-import { Logger } from 'nestjs-pino';
 import { AppModule } from './app.module.js';
+import { createPinoLogger, PinoNestLogger } from './common/logging/pino-logger.js';
 import { requestIdFor } from './common/http/request-id.js';
+import type { Logger as PinoLogger } from 'pino';
 import type { AppConfig } from './config/app-config.js';
 import { ShutdownState } from './health/shutdown-state.js';
 import { MetricsService } from './metrics/metrics.service.js';
@@ -32,13 +33,15 @@ export async function createApp(
     trustProxy: config.http.trustProxy,
     genReqId: requestIdFor,
     return503OnClosing: true,
+    // Longer path parameters reach the id pipe (404 in the envelope) instead of Fastify's bare 414.
+    routerOptions: { maxParamLength: 2048 },
   });
-  const app = await NestFactory.create<NestFastifyApplication>(AppModule.register(config, options), adapter, {
-    bufferLogs: true,
+  const logger = createPinoLogger(options.logger === false ? 'silent' : config.logLevel);
+  const app = await NestFactory.create<NestFastifyApplication>(AppModule.register(config), adapter, {
+    logger: new PinoNestLogger(logger),
     abortOnError: false,
   });
-  app.useLogger(app.get(Logger));
-  configureHttp(app, config);
+  configureHttp(app, config, logger);
   await app.init();
   await app.getHttpAdapter().getInstance().ready();
   if (options.logger !== false) {
@@ -48,7 +51,7 @@ export async function createApp(
   return app;
 }
 
-function configureHttp(app: NestFastifyApplication, config: AppConfig): void {
+function configureHttp(app: NestFastifyApplication, config: AppConfig, logger: PinoLogger): void {
   const fastify = app.getHttpAdapter().getInstance();
 
   const metrics = app.get(MetricsService);
@@ -62,9 +65,24 @@ function configureHttp(app: NestFastifyApplication, config: AppConfig): void {
     if (shutdown.stopping) reply.header('Connection', 'close');
     done();
   });
+  const logRequests = logger.isLevelEnabled('info');
   fastify.addHook('onResponse', (request, reply, done) => {
     // The route template, never the raw URL: ids in paths would explode the label set.
-    metrics.observeHttp(request.method, request.routeOptions.url ?? 'unmatched', reply.statusCode, reply.elapsedTime / 1000);
+    const route = request.routeOptions.url ?? 'unmatched';
+    const status = reply.statusCode;
+    metrics.observeHttp(request.method, route, status, reply.elapsedTime / 1000);
+    // One access line per request; the path only (query strings are not logged), no probes.
+    if (logRequests && !route.startsWith('/api/v1/health')) {
+      const line = {
+        reqId: request.id,
+        method: request.method,
+        path: request.url.split('?', 1)[0],
+        status,
+        ms: Math.round(reply.elapsedTime * 10) / 10,
+      };
+      if (status >= 500) logger.error(line, 'request failed');
+      else logger.info(line, 'request completed');
+    }
     done();
   });
 

@@ -4,13 +4,11 @@ import { Module, type DynamicModule } from '@nestjs/common';
 import { ConfigModule } from '@nestjs/config';
 import { APP_FILTER, APP_INTERCEPTOR, APP_PIPE } from '@nestjs/core';
 import { TypeOrmModule } from '@nestjs/typeorm';
-import { LoggerModule } from 'nestjs-pino';
 import { AuditModule } from './audit/audit.module.js';
 import { AuthModule } from './auth/auth.module.js';
 import { EnvelopeInterceptor } from './common/envelope/envelope.interceptor.js';
 import { AllExceptionsFilter } from './common/errors/all-exceptions.filter.js';
 import { createValidationPipe } from './common/http/validation.pipe.js';
-import { loggerOptions } from './common/logging/logger.options.js';
 import { RateLimitModule } from './common/rate-limit/rate-limit.module.js';
 import type { AppConfig } from './config/app-config.js';
 import { dataSourceOptions } from './database/data-source.options.js';
@@ -29,7 +27,7 @@ import { WechatModule } from './wechat/wechat.module.js';
  */
 @Module({})
 export class AppModule {
-  static register(config: AppConfig, options: { logger?: boolean } = {}): DynamicModule {
+  static register(config: AppConfig): DynamicModule {
     return {
       module: AppModule,
       imports: [
@@ -40,7 +38,6 @@ export class AppModule {
           validatePredefined: false,
           load: [() => config],
         }),
-        LoggerModule.forRoot(loggerOptions(options.logger === false ? 'silent' : config.logLevel)),
         TypeOrmModule.forRootAsync({
           useFactory: () => {
             const sqlitePath = config.database.sqlitePath;

@@ -1,61 +1,54 @@
-import { applyDecorators, Injectable, SetMetadata, UseGuards, type ExecutionContext } from '@nestjs/common';
-import { Reflector } from '@nestjs/core';
 import {
-  InjectThrottlerOptions,
-  InjectThrottlerStorage,
-  ThrottlerGuard,
-  type ThrottlerLimitDetail,
-  type ThrottlerModuleOptions,
-  type ThrottlerRequest,
-  type ThrottlerStorage,
-} from '@nestjs/throttler';
+  applyDecorators,
+  Injectable,
+  SetMetadata,
+  UseGuards,
+  type CanActivate,
+  type ExecutionContext,
+} from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
+import type { FastifyRequest } from 'fastify';
 import { MetricsService } from '../../metrics/metrics.service.js';
+import type { AuthUser } from '../auth/decorators.js';
 import { AppError } from '../errors/app-error.js';
 import { ErrorCode } from '../errors/error-code.js';
+import { RateLimiterService, type RateLimitName } from './rate-limiter.service.js';
 
-export type RateLimitName = 'login' | 'wechat_user';
 const RATE_LIMITS_KEY = 'rate-limit:names';
 
-/** The handler counts against these named limits (rate-limit.module.ts defines them). */
+/** The handler counts against these named limits. */
 export const RateLimit = (...names: RateLimitName[]) =>
   applyDecorators(SetMetadata(RATE_LIMITS_KEY, names), UseGuards(RateLimitGuard));
 
 /**
- * Throttler with the contract's rules: the client IP is Fastify's `request.ip` (X-Forwarded-For
- * only through TRUST_PROXY), one counter per key shared by every route naming the same limit
- * (login and refresh share `login`), only the limits a route names apply, and 429 / 42900 goes
- * through the envelope with Retry-After.
+ * Applies the limits a route names: `login` per client IP (Fastify's request.ip: X-Forwarded-For
+ * only through TRUST_PROXY), shared by login and refresh; `wechat_user` per signed-in user.
+ * Refusals are 429 / 42900 with Retry-After, through the envelope.
+ *
+ * Hand-written over rate-limiter-flexible rather than @nestjs/throttler: Nest 12 is ESM-only and
+ * throttler 6 is CommonJS that require()s @nestjs/common, which Jest's module runtime cannot load
+ * on Node 20 (the e2e suite could not boot the app).
  */
 @Injectable()
-export class RateLimitGuard extends ThrottlerGuard {
+export class RateLimitGuard implements CanActivate {
   constructor(
-    @InjectThrottlerOptions() options: ThrottlerModuleOptions,
-    @InjectThrottlerStorage() storage: ThrottlerStorage,
-    reflector: Reflector,
+    private readonly reflector: Reflector,
+    private readonly limiter: RateLimiterService,
     private readonly metrics: MetricsService,
-  ) {
-    super(options, storage, reflector);
-  }
+  ) {}
 
-  protected override handleRequest(request: ThrottlerRequest): Promise<boolean> {
-    const names = this.reflector.get<RateLimitName[] | undefined>(RATE_LIMITS_KEY, request.context.getHandler());
-    if (!names?.includes(request.throttler.name as RateLimitName)) return Promise.resolve(true);
-    return super.handleRequest(request);
-  }
-
-  protected override getTracker(req: Record<string, unknown>): Promise<string> {
-    return Promise.resolve(String(req.ip));
-  }
-
-  protected override generateKey(_context: ExecutionContext, tracker: string, name: string): string {
-    return `rl:${name}:${tracker}`;
-  }
-
-  protected override throwThrottlingException(
-    _context: ExecutionContext,
-    detail: ThrottlerLimitDetail,
-  ): Promise<void> {
-    this.metrics.rateLimited.inc({ limit: detail.key.split(':')[1] ?? 'unknown' });
-    throw new AppError(ErrorCode.RATE_LIMITED, undefined, { retryAfter: Math.max(1, detail.timeToBlockExpire) });
+  async canActivate(context: ExecutionContext): Promise<boolean> {
+    if (!this.limiter.enabled) return true;
+    const names = this.reflector.get<RateLimitName[] | undefined>(RATE_LIMITS_KEY, context.getHandler()) ?? [];
+    const request = context.switchToHttp().getRequest<FastifyRequest & { user?: AuthUser }>();
+    for (const name of names) {
+      const key = name === 'wechat_user' ? (request.user?.userId ?? request.ip) : request.ip;
+      const verdict = await this.limiter.hit(name, key);
+      if (!verdict.allowed) {
+        this.metrics.rateLimited.inc({ limit: name });
+        throw new AppError(ErrorCode.RATE_LIMITED, undefined, { retryAfter: verdict.retryAfter });
+      }
+    }
+    return true;
   }
 }
