@@ -48,7 +48,11 @@ export class AuthController {
   @Post('logout')
   @HttpCode(200)
   @ApiEnvelope(null, [ErrorCode.UNAUTHENTICATED, ErrorCode.ACCESS_TOKEN_EXPIRED])
-  async logout(@CurrentUser() user: AuthUser, @Body() body: LogoutDto, @ReqMeta() meta: RequestMeta): Promise<null> {
+  async logout(
+    @CurrentUser() user: AuthUser,
+    @Body() body: LogoutDto,
+    @ReqMeta() meta: RequestMeta,
+  ): Promise<null> {
     await this.auth.logout(user.userId, user.sessionId, body.allDevices === true, meta);
     return null;
   }

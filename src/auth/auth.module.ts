@@ -25,7 +25,12 @@ import { AccessTokenService } from './tokens/access-token.service.js';
         const jwt = config.get('jwt', { infer: true });
         return {
           secret: createSecretKey(Buffer.from(jwt.secret, 'utf8')),
-          signOptions: { algorithm: 'HS256', expiresIn: jwt.accessTtl, issuer: jwt.issuer, audience: jwt.audience },
+          signOptions: {
+            algorithm: 'HS256',
+            expiresIn: jwt.accessTtl,
+            issuer: jwt.issuer,
+            audience: jwt.audience,
+          },
           verifyOptions: { algorithms: ['HS256'], issuer: jwt.issuer, audience: jwt.audience },
         };
       },

@@ -58,11 +58,16 @@ export class AuthService {
     if (isAdmin && user.role !== 'admin') {
       await this.users.setAuthState(user.id, { role: 'admin' });
       user.role = 'admin';
-      await this.audit.record('role_changed', { userId: user.id, meta, detail: 'user->admin (ADMIN_OPENIDS)' });
+      await this.audit.record('role_changed', {
+        userId: user.id,
+        meta,
+        detail: 'user->admin (ADMIN_OPENIDS)',
+      });
     }
     await this.sessionKeys.save(user.id, wechatSession.sessionKey);
     const session = await this.sessions.create(user.id, meta);
-    if (created) await this.audit.record('user_created', { userId: user.id, sessionId: session.sessionId, meta });
+    if (created)
+      await this.audit.record('user_created', { userId: user.id, sessionId: session.sessionId, meta });
     await this.audit.record('login', { userId: user.id, sessionId: session.sessionId, meta });
     return { ...this.tokensFor(session), user: toUserView(user), isNewUser: created };
   }
@@ -87,7 +92,12 @@ export class AuthService {
   async logout(userId: string, sessionId: string, allDevices: boolean, meta: RequestMeta): Promise<void> {
     if (allDevices) await this.sessions.revokeAllForUser(userId, 'logout_all');
     else await this.sessions.revoke(sessionId, 'logout');
-    await this.audit.record('logout', { userId, sessionId, meta, detail: allDevices ? 'all devices' : undefined });
+    await this.audit.record('logout', {
+      userId,
+      sessionId,
+      meta,
+      detail: allDevices ? 'all devices' : undefined,
+    });
   }
 
   private tokensFor(session: IssuedSession): TokensView {

@@ -1,5 +1,16 @@
 import { Transform } from 'class-transformer';
-import { IsBase64, IsIn, IsInt, IsOptional, IsString, IsUrl, Matches, Max, Min, MinLength } from 'class-validator';
+import {
+  IsBase64,
+  IsIn,
+  IsInt,
+  IsOptional,
+  IsString,
+  IsUrl,
+  Matches,
+  Max,
+  Min,
+  MinLength,
+} from 'class-validator';
 
 const toInt = ({ value }: { value: unknown }) =>
   value === undefined || value === '' ? undefined : /^-?\d+$/.test(String(value)) ? Number(value) : value;
@@ -31,10 +42,14 @@ export class EnvironmentVariables {
   @IsOptional() @Transform(emptyToUndefined) @IsString() @MinLength(1) JWT_ISSUER?: string;
   @IsOptional() @Transform(emptyToUndefined) @IsString() @MinLength(1) JWT_AUDIENCE?: string;
 
-  @IsOptional() @Transform(emptyToUndefined) @IsBase64(undefined, { message: 'must be 32 bytes of base64' })
+  @IsOptional()
+  @Transform(emptyToUndefined)
+  @IsBase64(undefined, { message: 'must be 32 bytes of base64' })
   DATA_ENCRYPTION_KEY?: string;
 
-  @IsOptional() @Transform(emptyToUndefined) @Matches(/^wx[0-9a-zA-Z]{6,32}$/, {
+  @IsOptional()
+  @Transform(emptyToUndefined)
+  @Matches(/^wx[0-9a-zA-Z]{6,32}$/, {
     message: 'must be a WeChat app id (wx…)',
   })
   WECHAT_APP_ID?: string;
@@ -55,7 +70,10 @@ export class EnvironmentVariables {
     message: 'must be false, true, or a comma list of IPs / CIDRs',
   })
   TRUST_PROXY?: string;
-  @IsOptional() @Transform(emptyToUndefined) @IsString() @MinLength(16, { message: 'must be at least 16 characters' })
+  @IsOptional()
+  @Transform(emptyToUndefined)
+  @IsString()
+  @MinLength(16, { message: 'must be at least 16 characters' })
   METRICS_TOKEN?: string;
   @IsOptional() @IsString() ADMIN_OPENIDS?: string;
   @IsOptional() @Transform(emptyToUndefined) @IsString() CORS_ORIGINS?: string;

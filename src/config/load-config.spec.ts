@@ -27,7 +27,9 @@ describe('loadConfig', () => {
     expect(config.wechat.mode).toBe('sandbox');
     expect(Buffer.byteLength(config.jwt.secret)).toBeGreaterThanOrEqual(32);
     expect(config.dataEncryptionKey).toHaveLength(32);
-    expect(config.notices.join('\n')).toMatch(/SQLite[\s\S]*JWT_SECRET[\s\S]*DATA_ENCRYPTION_KEY[\s\S]*sandbox/);
+    expect(config.notices.join('\n')).toMatch(
+      /SQLite[\s\S]*JWT_SECRET[\s\S]*DATA_ENCRYPTION_KEY[\s\S]*sandbox/,
+    );
     expect(config.http).toMatchObject({ host: '0.0.0.0', port: 3000, trustProxy: false });
     expect(config.jwt).toMatchObject({ accessTtl: 900, refreshTtl: 2592000 });
   });
@@ -72,7 +74,11 @@ describe('loadConfig', () => {
   });
 
   it('chooses SQLite in memory and live WeChat when asked', () => {
-    const config = loadConfig({ DATABASE_URL: 'sqlite::memory:', WECHAT_APP_ID: 'wx1234567890abcdef', WECHAT_APP_SECRET: 's' });
+    const config = loadConfig({
+      DATABASE_URL: 'sqlite::memory:',
+      WECHAT_APP_ID: 'wx1234567890abcdef',
+      WECHAT_APP_SECRET: 's',
+    });
     expect(config.database.sqlitePath).toBe(':memory:');
     expect(config.wechat.mode).toBe('live');
   });

@@ -49,7 +49,11 @@ export function loadConfig(rawEnv: Record<string, string | undefined>): AppConfi
   const sqlite = databaseUrl.startsWith('sqlite:');
   const sqliteTarget = sqlite ? databaseUrl.slice('sqlite:'.length) : undefined;
   const sqlitePath =
-    sqliteTarget === undefined ? undefined : sqliteTarget === ':memory:' ? ':memory:' : absolute(sqliteTarget);
+    sqliteTarget === undefined
+      ? undefined
+      : sqliteTarget === ':memory:'
+        ? ':memory:'
+        : absolute(sqliteTarget);
 
   // JWT
   let jwtSecret = env.JWT_SECRET;
@@ -59,7 +63,9 @@ export function loadConfig(rawEnv: Record<string, string | undefined>): AppConfi
   if (!jwtSecret) {
     if (production) require('JWT_SECRET');
     jwtSecret = randomBytes(48).toString('base64url');
-    notices.push('JWT_SECRET not set: generated one for this process (tokens die with it; set it to keep them)');
+    notices.push(
+      'JWT_SECRET not set: generated one for this process (tokens die with it; set it to keep them)',
+    );
   }
 
   // Data encryption key
@@ -76,7 +82,8 @@ export function loadConfig(rawEnv: Record<string, string | undefined>): AppConfi
   }
 
   // WeChat
-  const mode = (env.WECHAT_MODE ?? (env.WECHAT_APP_ID || production ? 'live' : 'sandbox')) as 'live' | 'sandbox';
+  const mode = (env.WECHAT_MODE ?? (env.WECHAT_APP_ID || production ? 'live' : 'sandbox')) as
+    'live' | 'sandbox';
   if (mode === 'sandbox') {
     if (production) throw new ConfigError('WECHAT_MODE', 'must not be sandbox in production');
     notices.push('WECHAT_MODE=sandbox: WeChat is simulated in-process (any code logs in; see README)');

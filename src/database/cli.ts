@@ -10,14 +10,18 @@ import { ConfigError, loadConfig } from '../config/load-config.js';
 import { dataSourceOptions } from './data-source.options.js';
 
 async function main(command: string | undefined): Promise<void> {
-  if (process.env.NODE_ENV !== 'production' && !process.env.DATABASE_URL) mkdirSync('data', { recursive: true });
+  if (process.env.NODE_ENV !== 'production' && !process.env.DATABASE_URL)
+    mkdirSync('data', { recursive: true });
   const { database } = loadConfig(process.env);
-  if (database.sqlitePath && database.sqlitePath !== ':memory:') mkdirSync(dirname(database.sqlitePath), { recursive: true });
+  if (database.sqlitePath && database.sqlitePath !== ':memory:')
+    mkdirSync(dirname(database.sqlitePath), { recursive: true });
   const dataSource = await new DataSource(dataSourceOptions(database)).initialize();
   try {
     if (command === 'run') {
       const done = await dataSource.runMigrations({ transaction: 'each' });
-      process.stdout.write(`applied ${done.length} migration(s)${done.map((m) => `\n  ${m.name}`).join('')}\n`);
+      process.stdout.write(
+        `applied ${done.length} migration(s)${done.map((m) => `\n  ${m.name}`).join('')}\n`,
+      );
     } else if (command === 'revert') {
       await dataSource.undoLastMigration({ transaction: 'each' });
       process.stdout.write('reverted the last migration\n');

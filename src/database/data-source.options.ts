@@ -15,7 +15,10 @@ export const MIGRATIONS = [InitialSchema1764000000000];
  * request path only; never migrations, which may legitimately run long) makes a query on a silent
  * network fail fast, so the request answers 503 instead of hanging on TCP timeouts.
  */
-export function dataSourceOptions(db: DatabaseConfig, options: { queryTimeoutMs?: number } = {}): DataSourceOptions {
+export function dataSourceOptions(
+  db: DatabaseConfig,
+  options: { queryTimeoutMs?: number } = {},
+): DataSourceOptions {
   const common = {
     entities: ENTITIES,
     migrations: MIGRATIONS,
@@ -45,7 +48,9 @@ export function dataSourceOptions(db: DatabaseConfig, options: { queryTimeoutMs?
     timezone: 'Z',
     charset: 'utf8mb4_unicode_ci',
     connectTimeout: 2000,
-    ...(options.queryTimeoutMs ? { enableQueryTimeout: true, maxQueryExecutionTime: options.queryTimeoutMs } : {}),
+    ...(options.queryTimeoutMs
+      ? { enableQueryTimeout: true, maxQueryExecutionTime: options.queryTimeoutMs }
+      : {}),
     // A request needing a dead database answers 503 quickly instead of queueing forever.
     extra: { connectionLimit: 20, maxIdle: 20, enableKeepAlive: true, queueLimit: 500 },
     poolSize: 20,

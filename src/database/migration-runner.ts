@@ -34,7 +34,10 @@ export class MigrationRunner implements OnModuleInit {
     const migrations = await new DataSource(dataSourceOptions(database)).initialize();
     const runner = migrations.createQueryRunner();
     try {
-      const [row] = (await runner.query('SELECT GET_LOCK(?, ?) AS acquired', [LOCK_NAME, LOCK_WAIT_SECONDS])) as {
+      const [row] = (await runner.query('SELECT GET_LOCK(?, ?) AS acquired', [
+        LOCK_NAME,
+        LOCK_WAIT_SECONDS,
+      ])) as {
         acquired: number | string | null;
       }[];
       if (Number(row?.acquired) !== 1) throw new Error('timed out waiting for another instance to migrate');

@@ -9,7 +9,8 @@ import { DATA_ENCRYPTION_KEY, DataCipher } from './data-cipher.js';
     {
       provide: DATA_ENCRYPTION_KEY,
       inject: [ConfigService],
-      useFactory: (config: ConfigService<AppConfig, true>) => config.get('dataEncryptionKey', { infer: true }),
+      useFactory: (config: ConfigService<AppConfig, true>) =>
+        config.get('dataEncryptionKey', { infer: true }),
     },
     DataCipher,
   ],

@@ -52,7 +52,12 @@ export class AdminUsersService {
     return this.accounts.getVisible(id);
   }
 
-  async update(actorId: string, id: string, changes: AdminUpdateUserDto, meta: RequestMeta): Promise<UserEntity> {
+  async update(
+    actorId: string,
+    id: string,
+    changes: AdminUpdateUserDto,
+    meta: RequestMeta,
+  ): Promise<UserEntity> {
     const user = await this.accounts.getVisible(id);
     if (id === actorId && (changes.role === 'user' || changes.status === 'disabled')) {
       // An admin locking themselves out is never what they meant; another admin can do it.
@@ -66,10 +71,20 @@ export class AdminUsersService {
     await this.accounts.setAuthState(id, patch);
     if (patch.status === 'disabled') await this.sessions.revokeAllForUser(id, 'disabled');
     if (patch.role) {
-      await this.audit.record('role_changed', { userId: id, actorId, meta, detail: `${user.role}->${patch.role}` });
+      await this.audit.record('role_changed', {
+        userId: id,
+        actorId,
+        meta,
+        detail: `${user.role}->${patch.role}`,
+      });
     }
     if (patch.status) {
-      await this.audit.record('status_changed', { userId: id, actorId, meta, detail: `${user.status}->${patch.status}` });
+      await this.audit.record('status_changed', {
+        userId: id,
+        actorId,
+        meta,
+        detail: `${user.status}->${patch.status}`,
+      });
     }
     return this.accounts.getVisible(id);
   }

@@ -12,7 +12,12 @@ import { UsersController } from './users.controller.js';
 import { UsersService } from './users.service.js';
 
 @Module({
-  imports: [TypeOrmModule.forFeature([UserEntity, SessionKeyEntity]), SessionsModule, WechatModule, AuditModule],
+  imports: [
+    TypeOrmModule.forFeature([UserEntity, SessionKeyEntity]),
+    SessionsModule,
+    WechatModule,
+    AuditModule,
+  ],
   controllers: [UsersController, AdminUsersController],
   providers: [UsersService, AdminUsersService, SessionKeysService],
   exports: [UsersService, SessionKeysService],

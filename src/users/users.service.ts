@@ -110,7 +110,10 @@ export class UsersService {
   }
 
   /** The only writer of role and status, so the auth-state cache can never go stale. */
-  async setAuthState(id: string, patch: Partial<Pick<UserEntity, 'role' | 'status' | 'erasedAt'>> & Partial<UserEntity>) {
+  async setAuthState(
+    id: string,
+    patch: Partial<Pick<UserEntity, 'role' | 'status' | 'erasedAt'>> & Partial<UserEntity>,
+  ) {
     await this.users.update({ id }, { ...patch, updatedAt: new Date() });
     await this.authStates.invalidate([id]);
   }

@@ -34,8 +34,11 @@ import { WECHAT_CRYPTO } from './wechat-crypto.port.js';
     {
       provide: WECHAT_CLIENT,
       inject: [ConfigService, LiveWechatClient, SandboxWechatClient],
-      useFactory: (config: ConfigService<AppConfig, true>, live: LiveWechatClient, sandbox: SandboxWechatClient) =>
-        config.get('wechat', { infer: true }).mode === 'live' ? live : sandbox,
+      useFactory: (
+        config: ConfigService<AppConfig, true>,
+        live: LiveWechatClient,
+        sandbox: SandboxWechatClient,
+      ) => (config.get('wechat', { infer: true }).mode === 'live' ? live : sandbox),
     },
   ],
   exports: [WECHAT_CLIENT, WECHAT_CRYPTO, AccessTokenProvider],

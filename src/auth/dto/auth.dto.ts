@@ -24,7 +24,8 @@ export class TokensView {
   @ApiProperty() refreshToken!: string;
   @ApiProperty({ enum: ['Bearer'] }) tokenType!: 'Bearer';
   @ApiProperty({ description: 'seconds' }) expiresIn!: number;
-  @ApiProperty({ description: 'seconds until the login ends, whatever the refreshes' }) refreshExpiresIn!: number;
+  @ApiProperty({ description: 'seconds until the login ends, whatever the refreshes' })
+  refreshExpiresIn!: number;
 }
 
 export class LoginView extends TokensView {

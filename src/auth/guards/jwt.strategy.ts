@@ -46,7 +46,8 @@ export class JwtStrategy extends PassportStrategy(Strategy, 'jwt') {
     const state = await this.users.getAuthState(payload.sub);
     if (!state || state.status === 'erased') throw new AppError(ErrorCode.UNAUTHENTICATED);
     if (state.status === 'disabled') throw new AppError(ErrorCode.USER_DISABLED);
-    if (!(await this.sessions.isLive(payload.sid, payload.sub))) throw new AppError(ErrorCode.UNAUTHENTICATED);
+    if (!(await this.sessions.isLive(payload.sid, payload.sub)))
+      throw new AppError(ErrorCode.UNAUTHENTICATED);
     return { userId: payload.sub, sessionId: payload.sid, role: state.role };
   }
 }

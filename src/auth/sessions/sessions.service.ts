@@ -91,10 +91,18 @@ export class SessionsService {
       .createQueryBuilder()
       .update(LoginSessionEntity)
       .set({ refreshTokenHash: next.hash, generation: () => 'generation + 1', lastUsedAt: now })
-      .where('id = :id AND refresh_token_hash = :hash AND revoked_at IS NULL', { id: session.id, hash: parsed.hash })
+      .where('id = :id AND refresh_token_hash = :hash AND revoked_at IS NULL', {
+        id: session.id,
+        hash: parsed.hash,
+      })
       .execute();
     if (result.affected !== 1) return this.reuseDetected(session.id);
-    return { sessionId: session.id, userId: session.userId, refreshToken: next.token, expiresAt: session.expiresAt };
+    return {
+      sessionId: session.id,
+      userId: session.userId,
+      refreshToken: next.token,
+      expiresAt: session.expiresAt,
+    };
   }
 
   private async reuseDetected(sessionId: string): Promise<never> {
@@ -103,7 +111,10 @@ export class SessionsService {
   }
 
   async revoke(sessionId: string, reason: RevokeReason): Promise<void> {
-    await this.sessions.update({ id: sessionId, revokedAt: IsNull() }, { revokedAt: new Date(), revokeReason: reason });
+    await this.sessions.update(
+      { id: sessionId, revokedAt: IsNull() },
+      { revokedAt: new Date(), revokeReason: reason },
+    );
     await this.liveness.invalidate([sessionId]);
   }
 
@@ -111,7 +122,10 @@ export class SessionsService {
   async revokeAllForUser(userId: string, reason: RevokeReason): Promise<number> {
     const live = await this.sessions.find({ select: { id: true }, where: { userId, revokedAt: IsNull() } });
     if (live.length === 0) return 0;
-    await this.sessions.update({ userId, revokedAt: IsNull() }, { revokedAt: new Date(), revokeReason: reason });
+    await this.sessions.update(
+      { userId, revokedAt: IsNull() },
+      { revokedAt: new Date(), revokeReason: reason },
+    );
     await this.liveness.invalidate(live.map((s) => s.id));
     return live.length;
   }

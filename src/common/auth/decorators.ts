@@ -20,5 +20,5 @@ export const Roles = (...roles: Role[]) => SetMetadata(ROLES_KEY, roles);
 
 export const CurrentUser = createParamDecorator(
   (_: unknown, ctx: ExecutionContext): AuthUser =>
-    (ctx.switchToHttp().getRequest<FastifyRequest & { user: AuthUser }>()).user,
+    ctx.switchToHttp().getRequest<FastifyRequest & { user: AuthUser }>().user,
 );

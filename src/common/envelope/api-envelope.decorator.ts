@@ -17,7 +17,11 @@ const envelopeOf = (data: Record<string, unknown>) => ({
  * Documents a handler's success answer inside the envelope, and the error codes it can give
  * (each error is the same envelope with `data` null or details).
  */
-export function ApiEnvelope(model: Type<unknown> | null, errors: ErrorCode[] = [], options: { isArray?: boolean } = {}) {
+export function ApiEnvelope(
+  model: Type<unknown> | null,
+  errors: ErrorCode[] = [],
+  options: { isArray?: boolean } = {},
+) {
   const data =
     model === null
       ? { type: 'object', nullable: true, example: null }

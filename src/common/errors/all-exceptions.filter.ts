@@ -14,7 +14,12 @@ export class AllExceptionsFilter implements ExceptionFilter {
   }
 }
 
-export function sendError(exception: unknown, request: FastifyRequest, reply: FastifyReply, logger: Logger): void {
+export function sendError(
+  exception: unknown,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  logger: Logger,
+): void {
   const answer = mapError(exception);
   const requestId = String(request.id);
   if (answer.unexpected) {
@@ -22,6 +27,7 @@ export function sendError(exception: unknown, request: FastifyRequest, reply: Fa
   } else if (answer.code === 50300) {
     logger.warn({ requestId, reason: (exception as Error)?.message }, 'dependency unavailable');
   }
-  if (answer.retryAfter !== undefined) reply.header('Retry-After', String(Math.max(1, Math.ceil(answer.retryAfter))));
+  if (answer.retryAfter !== undefined)
+    reply.header('Retry-After', String(Math.max(1, Math.ceil(answer.retryAfter))));
   reply.status(answer.status).send(envelope(answer.code, answer.message, answer.data, requestId));
 }

@@ -48,7 +48,10 @@ export function isDependencyUnavailable(error: unknown): boolean {
   for (let e: unknown = error, depth = 0; e && typeof e === 'object' && depth < 5; depth++) {
     const candidate = e as { code?: unknown; driverError?: unknown; cause?: unknown; message?: unknown };
     if (typeof candidate.code === 'string' && UNAVAILABLE_CODES.has(candidate.code)) return true;
-    if (typeof candidate.message === 'string' && /connection (is )?closed|pool is closed|Connection lost/i.test(candidate.message)) {
+    if (
+      typeof candidate.message === 'string' &&
+      /connection (is )?closed|pool is closed|Connection lost/i.test(candidate.message)
+    ) {
       return true;
     }
     e = candidate.driverError ?? candidate.cause;
@@ -71,9 +74,17 @@ export function mapError(error: unknown): ErrorAnswer {
   }
   // Fastify's own errors (body parsing, size limit, content type) carry statusCode + FST_ code.
   const fastify = error as { statusCode?: unknown; code?: unknown; message?: unknown };
-  if (typeof fastify?.code === 'string' && fastify.code.startsWith('FST_') && typeof fastify.statusCode === 'number') {
+  if (
+    typeof fastify?.code === 'string' &&
+    fastify.code.startsWith('FST_') &&
+    typeof fastify.statusCode === 'number'
+  ) {
     const code = BY_STATUS[fastify.statusCode] ?? ErrorCode.VALIDATION_FAILED;
-    return answer(code, undefined, code === ErrorCode.VALIDATION_FAILED ? bodyError(String(fastify.message)) : null);
+    return answer(
+      code,
+      undefined,
+      code === ErrorCode.VALIDATION_FAILED ? bodyError(String(fastify.message)) : null,
+    );
   }
   if (isDependencyUnavailable(error)) {
     return answer(ErrorCode.DEPENDENCY_UNAVAILABLE, undefined, null);

@@ -9,7 +9,11 @@ interface FieldError {
 
 function flatten(errors: ValidationError[], parent = ''): FieldError[] {
   return errors.flatMap((error) => {
-    const field = error.property ? (parent ? `${parent}.${error.property}` : error.property) : parent || 'body';
+    const field = error.property
+      ? parent
+        ? `${parent}.${error.property}`
+        : error.property
+      : parent || 'body';
     const own = Object.values(error.constraints ?? {}).map((message) => ({
       field,
       // class-validator's "property X should not exist" already names the field; keep it readable.

@@ -39,7 +39,8 @@ export class RateLimitGuard implements CanActivate {
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
     if (!this.limiter.enabled) return true;
-    const names = this.reflector.get<RateLimitName[] | undefined>(RATE_LIMITS_KEY, context.getHandler()) ?? [];
+    const names =
+      this.reflector.get<RateLimitName[] | undefined>(RATE_LIMITS_KEY, context.getHandler()) ?? [];
     const request = context.switchToHttp().getRequest<FastifyRequest & { user?: AuthUser }>();
     for (const name of names) {
       const key = name === 'wechat_user' ? (request.user?.userId ?? request.ip) : request.ip;

@@ -1,6 +1,11 @@
 import { Injectable } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
-import { RateLimiterMemory, RateLimiterRedis, type RateLimiterAbstract, type RateLimiterRes } from 'rate-limiter-flexible';
+import {
+  RateLimiterMemory,
+  RateLimiterRedis,
+  type RateLimiterAbstract,
+  type RateLimiterRes,
+} from 'rate-limiter-flexible';
 import type { AppConfig } from '../../config/app-config.js';
 import { RedisConnections } from '../../redis/redis-connections.js';
 import { AppError } from '../errors/app-error.js';
@@ -32,8 +37,14 @@ export class RateLimiterService {
     this.limits = { login: rateLimit.login, wechat_user: rateLimit.wechatUser };
     // No point limit in the store: every call is counted, and the verdict compares hits to the limit.
     const create = (name: RateLimitName): RateLimiterAbstract => {
-      const options = { points: Number.MAX_SAFE_INTEGER, duration: WINDOW_SECONDS, keyPrefix: `wxb:rl:${name}` };
-      return redis.client ? new RateLimiterRedis({ ...options, storeClient: redis.client }) : new RateLimiterMemory(options);
+      const options = {
+        points: Number.MAX_SAFE_INTEGER,
+        duration: WINDOW_SECONDS,
+        keyPrefix: `wxb:rl:${name}`,
+      };
+      return redis.client
+        ? new RateLimiterRedis({ ...options, storeClient: redis.client })
+        : new RateLimiterMemory(options);
     };
     this.limiters = { login: create('login'), wechat_user: create('wechat_user') };
   }

@@ -1,4 +1,10 @@
-import { Table, TableIndex, type MigrationInterface, type QueryRunner, type TableColumnOptions } from 'typeorm';
+import {
+  Table,
+  TableIndex,
+  type MigrationInterface,
+  type QueryRunner,
+  type TableColumnOptions,
+} from 'typeorm';
 
 // Written with TypeORM's Table API rather than raw SQL so the one migration set runs on MySQL/MariaDB
 // and SQLite alike; test/e2e/schema checks that the entities and this schema agree on both.
@@ -52,7 +58,11 @@ export class InitialSchema1764000000000 implements MigrationInterface {
     await queryRunner.createTable(
       new Table({
         name: 'wechat_session_keys',
-        columns: [uuid('user_id', { isPrimary: true }), text('session_key_encrypted', 255, false), time('updated_at')],
+        columns: [
+          uuid('user_id', { isPrimary: true }),
+          text('session_key_encrypted', 255, false),
+          time('updated_at'),
+        ],
       }),
     );
     await queryRunner.createTable(
@@ -88,7 +98,9 @@ export class InitialSchema1764000000000 implements MigrationInterface {
           text('detail', 512),
           time('created_at'),
         ],
-        indices: [new TableIndex({ name: 'ix_audit_events_user_time', columnNames: ['user_id', 'created_at'] })],
+        indices: [
+          new TableIndex({ name: 'ix_audit_events_user_time', columnNames: ['user_id', 'created_at'] }),
+        ],
       }),
     );
   }

@@ -7,7 +7,11 @@ import type { AppConfig } from '../../config/app-config.js';
 import { MetricsService } from '../../metrics/metrics.service.js';
 import { WechatHttp } from '../live/wechat-http.js';
 import { wechatError } from '../wechat-errors.js';
-import { ACCESS_TOKEN_STORE, type AccessTokenStore, type CachedAccessToken } from './access-token-store.port.js';
+import {
+  ACCESS_TOKEN_STORE,
+  type AccessTokenStore,
+  type CachedAccessToken,
+} from './access-token-store.port.js';
 
 const FORCE_REFRESH_INTERVAL_MS = 30_000;
 /** WeChat hands out a new stable token 5 minutes before the old one expires. */
@@ -90,7 +94,9 @@ export class AccessTokenProvider {
       // WeChat still hands out the token it refuses: only force_refresh replaces it.
       if (!(await this.store.tryClaimForceRefresh(FORCE_REFRESH_INTERVAL_MS))) {
         this.logger.warn('access token refused but force_refresh was used less than 30 s ago');
-        throw new AppError(ErrorCode.WECHAT_ERROR, 'WeChat access token unavailable', { data: { wechatErrcode: 40001 } });
+        throw new AppError(ErrorCode.WECHAT_ERROR, 'WeChat access token unavailable', {
+          data: { wechatErrcode: 40001 },
+        });
       }
       this.logger.warn('access token refused by WeChat and handed back unchanged: force_refresh');
       answer = await this.stableToken(deadline, true);
@@ -103,7 +109,12 @@ export class AccessTokenProvider {
       api: 'stable_token',
       method: 'POST',
       path: '/cgi-bin/stable_token',
-      body: { grant_type: 'client_credential', appid: this.appId, secret: this.appSecret, force_refresh: forceRefresh },
+      body: {
+        grant_type: 'client_credential',
+        appid: this.appId,
+        secret: this.appSecret,
+        force_refresh: forceRefresh,
+      },
       deadline,
     });
     const token = answer.access_token;
@@ -115,7 +126,8 @@ export class AccessTokenProvider {
     this.metrics.accessTokenFetches.inc({ result: forceRefresh ? 'forced' : 'ok' });
     // expires_in is the *remaining* lifetime. Refresh when WeChat starts renewing (5 minutes before
     // expiry); a token handed out inside that window is kept for half of what it has left.
-    const keepFor = expiresIn > RENEWAL_WINDOW_S + 60 ? expiresIn - RENEWAL_WINDOW_S : Math.max(1, expiresIn / 2);
+    const keepFor =
+      expiresIn > RENEWAL_WINDOW_S + 60 ? expiresIn - RENEWAL_WINDOW_S : Math.max(1, expiresIn / 2);
     return { token, refreshAt: Date.now() + keepFor * 1000 };
   }
 }

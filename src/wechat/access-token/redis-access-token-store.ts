@@ -48,7 +48,9 @@ export class RedisAccessTokenStore implements AccessTokenStore {
   async set(token: CachedAccessToken): Promise<void> {
     const ttl = Math.max(1, Math.floor(token.refreshAt - Date.now()));
     const raw = JSON.stringify(token);
-    await this.run(() => this.client.multi().set(TOKEN_KEY, raw, 'PX', ttl).publish(STORED_CHANNEL, raw).exec());
+    await this.run(() =>
+      this.client.multi().set(TOKEN_KEY, raw, 'PX', ttl).publish(STORED_CHANNEL, raw).exec(),
+    );
   }
 
   async dropIfCurrent(token: string): Promise<void> {
@@ -72,9 +74,9 @@ export class RedisAccessTokenStore implements AccessTokenStore {
     const deadline = Date.now() + timeoutMs;
     try {
       while (Date.now() < deadline) {
-        const tick = sleep(Math.min(POLL_MS, Math.max(0, deadline - Date.now())), null, { signal: controller.signal }).catch(
-          () => null,
-        );
+        const tick = sleep(Math.min(POLL_MS, Math.max(0, deadline - Date.now())), null, {
+          signal: controller.signal,
+        }).catch(() => null);
         const token = await Promise.race([notice, tick]);
         if (token) return token;
         const cached = await this.get();
@@ -87,7 +89,9 @@ export class RedisAccessTokenStore implements AccessTokenStore {
   }
 
   async tryClaimForceRefresh(intervalMs: number): Promise<boolean> {
-    return (await this.run(() => this.client.set(FORCE_KEY, String(Date.now()), 'PX', intervalMs, 'NX'))) === 'OK';
+    return (
+      (await this.run(() => this.client.set(FORCE_KEY, String(Date.now()), 'PX', intervalMs, 'NX'))) === 'OK'
+    );
   }
 
   private async run<T>(operation: () => Promise<T>): Promise<T> {

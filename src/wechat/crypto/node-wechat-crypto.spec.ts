@@ -61,18 +61,22 @@ describe('NodeWechatCrypto', () => {
   it('answers 40104 for plaintext that is not UTF-8 JSON, and for a session key of the wrong size', () => {
     const key = randomBytes(16).toString('base64');
     const iv = randomBytes(16).toString('base64');
-    expect(codeOf(() => crypto.decryptData({ ...VECTOR, sessionKey: key, iv, encryptedData: encrypt('not json', key, iv) }))).toBe(
-      ErrorCode.WECHAT_SESSION_KEY_STALE,
-    );
+    expect(
+      codeOf(() =>
+        crypto.decryptData({ ...VECTOR, sessionKey: key, iv, encryptedData: encrypt('not json', key, iv) }),
+      ),
+    ).toBe(ErrorCode.WECHAT_SESSION_KEY_STALE);
     const latin1 = Buffer.from([0x7b, 0xff, 0x7d]).toString('latin1');
     const cipher = createCipheriv('aes-128-cbc', Buffer.from(key, 'base64'), Buffer.from(iv, 'base64'));
-    const nonUtf8 = Buffer.concat([cipher.update(Buffer.from(latin1, 'latin1')), cipher.final()]).toString('base64');
+    const nonUtf8 = Buffer.concat([cipher.update(Buffer.from(latin1, 'latin1')), cipher.final()]).toString(
+      'base64',
+    );
     expect(codeOf(() => crypto.decryptData({ ...VECTOR, sessionKey: key, iv, encryptedData: nonUtf8 }))).toBe(
       ErrorCode.WECHAT_SESSION_KEY_STALE,
     );
-    expect(codeOf(() => crypto.decryptData({ ...VECTOR, sessionKey: randomBytes(8).toString('base64') }))).toBe(
-      ErrorCode.WECHAT_SESSION_KEY_STALE,
-    );
+    expect(
+      codeOf(() => crypto.decryptData({ ...VECTOR, sessionKey: randomBytes(8).toString('base64') })),
+    ).toBe(ErrorCode.WECHAT_SESSION_KEY_STALE);
   });
 
   it('answers 40002 when the watermark names another app or is missing', () => {
@@ -82,13 +86,17 @@ describe('NodeWechatCrypto', () => {
     const key = randomBytes(16).toString('base64');
     const iv = randomBytes(16).toString('base64');
     const noWatermark = encrypt(JSON.stringify({ stepInfoList: [] }), key, iv);
-    expect(codeOf(() => crypto.decryptData({ appId: VECTOR.appId, sessionKey: key, iv, encryptedData: noWatermark }))).toBe(
-      ErrorCode.WECHAT_APPID_MISMATCH,
-    );
+    expect(
+      codeOf(() =>
+        crypto.decryptData({ appId: VECTOR.appId, sessionKey: key, iv, encryptedData: noWatermark }),
+      ),
+    ).toBe(ErrorCode.WECHAT_APPID_MISMATCH);
   });
 
   it('signs the session key for checkSession as WeChat documents', () => {
-    const expected = createHmac('sha256', Buffer.from(VECTOR.sessionKey, 'utf8')).update(Buffer.alloc(0)).digest('hex');
+    const expected = createHmac('sha256', Buffer.from(VECTOR.sessionKey, 'utf8'))
+      .update(Buffer.alloc(0))
+      .digest('hex');
     expect(crypto.sessionKeySignature(VECTOR.sessionKey)).toBe(expected);
     expect(expected).toMatch(/^[0-9a-f]{64}$/);
   });

@@ -9,14 +9,22 @@ const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
 /** WECHAT.md: AES-128-CBC / PKCS#7 with the session key, and the checkSession HMAC. */
 @Injectable()
 export class NodeWechatCrypto implements WechatCrypto {
-  decryptData(input: { encryptedData: string; iv: string; sessionKey: string; appId: string }): Record<string, unknown> {
+  decryptData(input: {
+    encryptedData: string;
+    iv: string;
+    sessionKey: string;
+    appId: string;
+  }): Record<string, unknown> {
     const key = Buffer.from(input.sessionKey, 'base64');
     const iv = Buffer.from(input.iv, 'base64');
     let data: unknown;
     try {
       if (key.length !== 16 || iv.length !== 16) throw new Error('bad key or iv length');
       const decipher = createDecipheriv('aes-128-cbc', key, iv);
-      const plain = Buffer.concat([decipher.update(Buffer.from(input.encryptedData, 'base64')), decipher.final()]);
+      const plain = Buffer.concat([
+        decipher.update(Buffer.from(input.encryptedData, 'base64')),
+        decipher.final(),
+      ]);
       data = JSON.parse(strictUtf8.decode(plain));
     } catch {
       // A padding or JSON failure almost always means the data predates the session key: the

@@ -4,7 +4,12 @@ import { AppError } from '../../common/errors/app-error.js';
 import { ErrorCode } from '../../common/errors/error-code.js';
 import type { AppConfig } from '../../config/app-config.js';
 import { AccessTokenProvider } from '../access-token/access-token.provider.js';
-import type { SubscribeMessage, WechatClient, WechatPhoneInfo, WechatSession } from '../wechat-client.port.js';
+import type {
+  SubscribeMessage,
+  WechatClient,
+  WechatPhoneInfo,
+  WechatSession,
+} from '../wechat-client.port.js';
 import { WECHAT_CRYPTO, type WechatCrypto } from '../wechat-crypto.port.js';
 import { TOKEN_ERRCODES, wechatError } from '../wechat-errors.js';
 import { WechatHttp, type WechatAnswer, type WechatRequest } from './wechat-http.js';
@@ -93,7 +98,9 @@ export class LiveWechatClient implements WechatClient {
    * A call carrying access_token. On 40001 / 40014 / 42001 the token is dropped (only if it is still
    * the cached one), a fresh one obtained, and the call repeated once — never in a loop.
    */
-  private async withAccessToken(request: Omit<WechatRequest, 'deadline' | 'query'> & { query?: Record<string, string> }) {
+  private async withAccessToken(
+    request: Omit<WechatRequest, 'deadline' | 'query'> & { query?: Record<string, string> },
+  ) {
     const deadline = this.http.deadline();
     const send = (token: string): Promise<WechatAnswer> =>
       this.http.call({ ...request, query: { ...request.query, access_token: token }, deadline });

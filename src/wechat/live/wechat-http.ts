@@ -58,13 +58,16 @@ export class WechatHttp {
     // opossum trips on an error percentage over a rolling window; the contract asks for
     // consecutive failures, so the count is kept here and opossum is opened explicitly. Its
     // half-open state then lets exactly one trial call through.
-    this.breaker = new CircuitBreaker((request: WechatRequest, attemptMs: number) => this.send(request, attemptMs), {
-      timeout: false,
-      resetTimeout: BREAKER_OPEN_MS,
-      volumeThreshold: Number.MAX_SAFE_INTEGER,
-      errorThresholdPercentage: 100,
-      errorFilter: (error: unknown) => !(error instanceof TransportFailure),
-    });
+    this.breaker = new CircuitBreaker(
+      (request: WechatRequest, attemptMs: number) => this.send(request, attemptMs),
+      {
+        timeout: false,
+        resetTimeout: BREAKER_OPEN_MS,
+        volumeThreshold: Number.MAX_SAFE_INTEGER,
+        errorThresholdPercentage: 100,
+        errorFilter: (error: unknown) => !(error instanceof TransportFailure),
+      },
+    );
     this.breaker.on('success', () => {
       this.consecutiveFailures = 0;
     });
@@ -88,7 +91,9 @@ export class WechatHttp {
       if (answer.errcode !== BUSY_ERRCODE) return answer;
       const backoff = Math.min(50 * 2 ** attempt, 800);
       if (request.deadline - Date.now() <= backoff + 50) {
-        throw new AppError(ErrorCode.WECHAT_ERROR, 'WeChat is busy', { data: { wechatErrcode: BUSY_ERRCODE } });
+        throw new AppError(ErrorCode.WECHAT_ERROR, 'WeChat is busy', {
+          data: { wechatErrcode: BUSY_ERRCODE },
+        });
       }
       await sleep(backoff);
     }
@@ -109,7 +114,10 @@ export class WechatHttp {
       }
       if ((error as { code?: string }).code === 'EOPENBREAKER') {
         this.record(request.api, 'circuit_open', started);
-        throw new AppError(ErrorCode.DEPENDENCY_UNAVAILABLE, 'WeChat is failing; calls paused for a few seconds');
+        throw new AppError(
+          ErrorCode.DEPENDENCY_UNAVAILABLE,
+          'WeChat is failing; calls paused for a few seconds',
+        );
       }
       throw error;
     }
@@ -133,7 +141,8 @@ export class WechatHttp {
       });
     } catch (error) {
       const name = (error as Error).name;
-      if (name === 'TimeoutError' || name === 'AbortError') throw new TransportFailure('timeout', 'timed out');
+      if (name === 'TimeoutError' || name === 'AbortError')
+        throw new TransportFailure('timeout', 'timed out');
       throw new TransportFailure('network', (error as Error).message);
     }
     let text: string;
@@ -141,7 +150,10 @@ export class WechatHttp {
       text = await response.text();
     } catch (error) {
       const name = (error as Error).name;
-      throw new TransportFailure(name === 'TimeoutError' || name === 'AbortError' ? 'timeout' : 'network', 'body lost');
+      throw new TransportFailure(
+        name === 'TimeoutError' || name === 'AbortError' ? 'timeout' : 'network',
+        'body lost',
+      );
     }
     if (response.status >= 500) throw new TransportFailure('http_5xx', `HTTP ${response.status}`);
     try {

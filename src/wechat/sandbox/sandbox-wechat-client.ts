@@ -2,7 +2,12 @@ import { createHash } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import type { AppConfig } from '../../config/app-config.js';
-import type { SubscribeMessage, WechatClient, WechatPhoneInfo, WechatSession } from '../wechat-client.port.js';
+import type {
+  SubscribeMessage,
+  WechatClient,
+  WechatPhoneInfo,
+  WechatSession,
+} from '../wechat-client.port.js';
 import { wechatError } from '../wechat-errors.js';
 
 const digest = (text: string) => createHash('sha256').update(text).digest();
@@ -26,7 +31,10 @@ export class SandboxWechatClient implements WechatClient {
   code2Session(code: string): Promise<WechatSession> {
     this.failIfAsked('jscode2session', code);
     const openid = `sbx_${digest(`openid:${code}`).toString('hex').slice(0, 28)}`;
-    return Promise.resolve({ openid, sessionKey: digest(`session:${openid}`).subarray(0, 16).toString('base64') });
+    return Promise.resolve({
+      openid,
+      sessionKey: digest(`session:${openid}`).subarray(0, 16).toString('base64'),
+    });
   }
 
   getPhoneNumber(code: string): Promise<WechatPhoneInfo> {
