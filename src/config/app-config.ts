@@ -2,7 +2,7 @@
 export type NodeEnv = 'production' | 'development' | 'test';
 
 export interface DatabaseConfig {
-  type: 'mysql' | 'better-sqlite3';
+  type: 'mysql' | 'mariadb' | 'better-sqlite3';
   /** mysql: the URL as given; better-sqlite3: a file path or `:memory:`. */
   url: string;
   sqlitePath?: string;

@@ -106,7 +106,7 @@ export function loadConfig(rawEnv: Record<string, string | undefined>): AppConfi
       bodyLimit: 1024 * 1024,
     },
     database: {
-      type: sqlite ? 'better-sqlite3' : 'mysql',
+      type: sqlite ? 'better-sqlite3' : databaseUrl.startsWith('mariadb:') ? 'mariadb' : 'mysql',
       url: databaseUrl,
       sqlitePath,
       migrationsRun: env.DATABASE_MIGRATIONS_RUN !== 'false',

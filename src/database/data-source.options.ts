@@ -42,7 +42,8 @@ export function dataSourceOptions(
   }
   return {
     ...common,
-    type: 'mysql',
+    // `mariadb` only changes how TypeORM reads the live schema (migration:generate, the schema test).
+    type: db.type,
     url: db.url.replace(/^mariadb:/, 'mysql:'),
     // DATETIME has no zone: write and read UTC.
     timezone: 'Z',

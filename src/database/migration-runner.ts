@@ -25,7 +25,7 @@ export class MigrationRunner implements OnModuleInit {
   async onModuleInit(): Promise<void> {
     const database = this.config.get('database', { infer: true });
     if (!database.migrationsRun) return;
-    if (this.dataSource.options.type !== 'mysql') {
+    if (this.dataSource.options.type === 'better-sqlite3') {
       await this.run(this.dataSource);
       return;
     }

@@ -4,6 +4,7 @@ import { HealthCheckService, TypeOrmHealthIndicator, type HealthCheckResult } fr
 import type { FastifyReply } from 'fastify';
 import { Public } from '../common/auth/decorators.js';
 import { RawResponse } from '../common/envelope/envelope.js';
+import { RedisHealthIndicator } from './redis.health.js';
 import { ShutdownState } from './shutdown-state.js';
 
 /** Probes for orchestrators; outside the envelope by contract. */
@@ -15,6 +16,7 @@ export class HealthController {
     private readonly health: HealthCheckService,
     private readonly db: TypeOrmHealthIndicator,
     private readonly shutdown: ShutdownState,
+    private readonly redis: RedisHealthIndicator,
   ) {}
 
   @Get('live')
@@ -31,7 +33,10 @@ export class HealthController {
       return { status: 'error', error: { shutdown: { status: 'down', message: 'shutting down' } } };
     }
     try {
-      return await this.health.check([() => this.db.pingCheck('database', { timeout: 2000 })]);
+      return await this.health.check([
+        () => this.db.pingCheck('database', { timeout: 2000 }),
+        ...(this.redis.configured ? [() => this.redis.check()] : []),
+      ]);
     } catch (error) {
       if (!(error instanceof ServiceUnavailableException)) throw error;
       reply.status(503);

@@ -1,12 +1,13 @@
 import { Module } from '@nestjs/common';
 import { TerminusModule } from '@nestjs/terminus';
 import { HealthController } from './health.controller.js';
+import { RedisHealthIndicator } from './redis.health.js';
 import { ShutdownState } from './shutdown-state.js';
 
 @Module({
   imports: [TerminusModule.forRoot({ logger: false })],
   controllers: [HealthController],
-  providers: [ShutdownState],
+  providers: [ShutdownState, RedisHealthIndicator],
   exports: [ShutdownState],
 })
 export class HealthModule {}

@@ -18,7 +18,7 @@ export class LoginSessionEntity {
   refreshTokenHash!: string;
 
   /** How many times the refresh token rotated; tokens carry it, so an older one means reuse. */
-  @Column({ type: 'int', default: 0 })
+  @Column({ type: 'integer', default: 0 })
   generation!: number;
 
   @Column({ name: 'created_at', ...timestamp() })

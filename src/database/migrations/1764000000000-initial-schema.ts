@@ -72,7 +72,7 @@ export class InitialSchema1764000000000 implements MigrationInterface {
           uuid('id', { isPrimary: true }),
           uuid('user_id'),
           text('refresh_token_hash', 64, false),
-          { name: 'generation', type: 'int', default: 0 },
+          { name: 'generation', type: 'integer', default: 0 },
           time('created_at'),
           time('last_used_at'),
           time('expires_at'),
