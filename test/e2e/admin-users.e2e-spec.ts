@@ -270,5 +270,36 @@ describe('admin: /api/v1/users', () => {
       // The old tokens stay dead even though the same WeChat user is back.
       expectError(await me(victim), 40100);
     });
+
+    it('erases the stored personal data too, and never stores the session key in clear (grey-box)', async () => {
+      const unionid = 'u_admin_erase_union_000000001';
+      const victim = await h.login(undefined, { unionid });
+      const nickname = `erase-me-${Date.now()}`;
+      const avatarUrl = `https://example.com/erase-${Date.now()}.png`;
+      expectOk(
+        await h
+          .http()
+          .patch('/api/v1/users/me')
+          .set('Authorization', victim.bearer)
+          .send({ nickname, avatarUrl }),
+      );
+      expectOk(
+        await h
+          .http()
+          .post('/api/v1/users/me/phone')
+          .set('Authorization', victim.bearer)
+          .send({ code: h.fake.newPhoneCode({ purePhoneNumber: '13912345678' }) }),
+      );
+      const before = await h.dumpDatabase();
+      expect(before).toContain(victim.user.id); // the dump sees the user's rows
+      expect(before).not.toContain(victim.sessionKey);
+
+      expectOk(await as(admin).remove(victim.user.id));
+
+      const after = await h.dumpDatabase();
+      for (const personal of [victim.openid, unionid, nickname, avatarUrl, '13912345678']) {
+        expect([personal, after.includes(personal)]).toEqual([personal, false]);
+      }
+    });
   });
 });

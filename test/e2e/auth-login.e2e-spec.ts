@@ -112,6 +112,19 @@ describe('POST /api/v1/auth/wechat/login', () => {
     },
   );
 
+  it('passes a code with URL meta-characters to WeChat intact (no query-string injection)', async () => {
+    const code = 'a&appid=wxevil&secret=x#frag b+c%20=d?';
+    h.fake.registerCode(code, { openid: 'o_login_meta_code_000000001' });
+    expectOk(await h.postLogin(code));
+    const call = h.fake.requests('jscode2session').at(-1);
+    expect(call?.query).toEqual({
+      appid: APP_ID,
+      secret: APP_SECRET,
+      js_code: code,
+      grant_type: 'authorization_code',
+    });
+  });
+
   it('refuses unknown body properties with 40000', async () => {
     const before = h.fake.calls('jscode2session');
     const res = await h.http().post(LOGIN).send({ code: h.fake.newCode(), role: 'admin' });
@@ -198,6 +211,14 @@ describe('login rate limit (RATE_LIMIT_LOGIN=3)', () => {
       .send({ refreshToken: login.tokens.refreshToken });
     expectError(refresh, 42900);
     expect(Number(refresh.headers['retry-after'])).toBeGreaterThanOrEqual(1);
+
+    // X-Forwarded-For is not believed without TRUST_PROXY: a made-up address does not escape the limit.
+    const forwarded = await h
+      .http()
+      .post(LOGIN)
+      .set('X-Forwarded-For', '203.0.113.7')
+      .send({ code: h.fake.newCode() });
+    expectError(forwarded, 42900);
 
     // Other routes are not limited: the login made before still works.
     expectOk(await h.http().get('/api/v1/users/me').set('Authorization', login.bearer));

@@ -237,6 +237,18 @@ describe('envelope, request ids and hostile input', () => {
       );
       expect(injected.total).toBe(0);
     });
+
+    it('treats LIKE wildcards in q as plain characters', async () => {
+      const total = expectOk(await h.http().get('/api/v1/users').set('Authorization', admin.bearer)).total;
+      expect(total).toBeGreaterThanOrEqual(2);
+      for (const q of ['%', '_', '%25%25']) {
+        const res = await h
+          .http()
+          .get(`/api/v1/users?q=${encodeURIComponent(q)}`)
+          .set('Authorization', admin.bearer);
+        expect([q, expectOk(res).total]).toEqual([q, 0]);
+      }
+    });
   });
 
   describe('hostile access tokens', () => {

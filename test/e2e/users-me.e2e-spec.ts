@@ -68,6 +68,11 @@ describe('GET and PATCH /api/v1/users/me', () => {
     expect(expectOk(await patch({ nickname: 'a' })).nickname).toBe('a');
     const cjk64 = '微信用户'.repeat(16);
     expect(expectOk(await patch({ nickname: cjk64 })).nickname).toBe(cjk64);
+    // Emoji are one character each (WeChat nicknames are full of them) and survive storage intact.
+    const emoji64 = '😀'.repeat(63) + '👍🏻'.slice(0, 2);
+    expect([...emoji64]).toHaveLength(64);
+    expect(expectOk(await patch({ nickname: emoji64 })).nickname).toBe(emoji64);
+    expect(expectOk(await get()).nickname).toBe(emoji64);
     const url = 'http://example.com/' + 'a'.repeat(1024 - 'http://example.com/'.length);
     expect(url).toHaveLength(1024);
     expect(expectOk(await patch({ avatarUrl: url })).avatarUrl).toBe(url);
@@ -77,6 +82,7 @@ describe('GET and PATCH /api/v1/users/me', () => {
     ['nickname', 'empty', ''],
     ['nickname', '65 characters', 'n'.repeat(65)],
     ['nickname', '65 CJK characters', '微'.repeat(65)],
+    ['nickname', '65 emoji', '😀'.repeat(65)],
     ['nickname', 'a number', 42],
     ['nickname', 'an array', ['a']],
     ['avatarUrl', 'ftp://', 'ftp://example.com/a.png'],

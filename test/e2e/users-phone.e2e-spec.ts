@@ -135,6 +135,18 @@ describe('POST /api/v1/users/me/phone', () => {
     expect(h.fake.requests('getuserphonenumber').at(-1)?.query.access_token).toBe(h.fake.currentToken);
   });
 
+  it('forces a refresh at most once per 30 s, and never loops', async () => {
+    const login = await h.login();
+    h.fake.revokeToken(40001); // the token forced in the test before fails again at once
+    const forced = h.fake.forceRefreshCount;
+    const calls = h.fake.calls('getuserphonenumber');
+    const res = await bind(login, { code: h.fake.newPhoneCode({ purePhoneNumber: '13800138013' }) });
+    expect(res.status).toBeGreaterThanOrEqual(500);
+    expectError(res, res.body.code);
+    expect(h.fake.forceRefreshCount).toBe(forced);
+    expect(h.fake.calls('getuserphonenumber') - calls).toBeLessThanOrEqual(2);
+  });
+
   it('refetches an expired access token (42001) without forcing a refresh', async () => {
     const login = await h.login();
     const stale = h.fake.currentToken;

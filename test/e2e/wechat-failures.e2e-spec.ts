@@ -86,6 +86,14 @@ describe('WeChat failing', () => {
     expect(ms).toBeLessThan(WECHAT_TIMEOUT_MS + SLACK_MS);
   });
 
+  it('answers 504 / 50400 within one time limit when the access-token fetch is slow', async () => {
+    h.fake.revokeToken(42001); // the cached token fails, a new one must be fetched
+    h.fake.delayNext('stable_token', WECHAT_TIMEOUT_MS + 3000);
+    const { res, ms } = await timed(() => bindPhone());
+    expectError(res, 50400);
+    expect(ms).toBeLessThan(WECHAT_TIMEOUT_MS + SLACK_MS);
+  });
+
   it('answers 429 / 42900 when the access-token quota is spent (45009), without retrying', async () => {
     h.fake.revokeToken(42001); // the cached token fails, a new one must be fetched
     h.fake.failNext('stable_token', 45009);

@@ -13,6 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import Database from 'better-sqlite3';
 import mysql from 'mysql2/promise';
 import request from 'supertest';
 import type { Response } from 'supertest';
@@ -91,6 +92,11 @@ export interface Harness {
   loginAdmin: (index?: number) => Promise<LoginResult>;
   /** Posts a login with a given code and returns the raw answer. */
   postLogin: (code: unknown) => Promise<Response>;
+  /**
+   * Every row of every table of the app's database, as one JSON text (grey-box: for checks that
+   * only the stored data can show, such as erasure or secrets at rest).
+   */
+  dumpDatabase: () => Promise<string>;
   close: () => Promise<void>;
 }
 
@@ -102,6 +108,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   const cleanups: Array<() => Promise<void> | void> = [() => fake.close()];
 
   let databaseUrl: string;
+  let dumpDatabase: () => Promise<string>;
   if (db === 'mariadb') {
     const name = `e2e_${randomBytes(6).toString('hex')}`;
     const admin = await mysql.createConnection(MARIADB_ROOT_URL);
@@ -111,6 +118,20 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
       await admin.end();
     }
     databaseUrl = `${MARIADB_ROOT_URL}/${name}`;
+    dumpDatabase = async () => {
+      const conn = await mysql.createConnection(databaseUrl);
+      try {
+        const [tables] = await conn.query<mysql.RowDataPacket[]>('SHOW TABLES');
+        const dump: Record<string, unknown> = {};
+        for (const row of tables) {
+          const table = String(Object.values(row)[0]);
+          [dump[table]] = await conn.query(`SELECT * FROM \`${table}\``);
+        }
+        return JSON.stringify(dump, bufferAware);
+      } finally {
+        await conn.end();
+      }
+    };
     cleanups.push(async () => {
       const conn = await mysql.createConnection(MARIADB_ROOT_URL);
       try {
@@ -122,6 +143,19 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   } else {
     const file = join(tmpdir(), `e2e_${process.pid}_${randomBytes(6).toString('hex')}.sqlite`);
     databaseUrl = `sqlite:${file}`;
+    dumpDatabase = async () => {
+      const sqlite = new Database(file, { readonly: true, fileMustExist: true });
+      try {
+        const tables = sqlite.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").all() as Array<{
+          name: string;
+        }>;
+        const dump: Record<string, unknown> = {};
+        for (const { name } of tables) dump[name] = sqlite.prepare(`SELECT * FROM "${name}"`).all();
+        return JSON.stringify(dump, bufferAware);
+      } finally {
+        sqlite.close();
+      }
+    };
     cleanups.push(() => {
       for (const suffix of ['', '-wal', '-shm', '-journal']) rmSync(file + suffix, { force: true });
     });
@@ -199,6 +233,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     login,
     loginAdmin: (index = 0) => login(ADMIN_OPENIDS[index]),
     postLogin,
+    dumpDatabase,
     close: async () => {
       try {
         await app.close();
@@ -207,6 +242,16 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
       }
     },
   };
+}
+
+/** JSON.stringify replacer showing binary columns both as base64 and as UTF-8 text. */
+function bufferAware(_key: string, value: unknown): unknown {
+  if (value && typeof value === 'object' && (value as { type?: string }).type === 'Buffer') {
+    const buffer = Buffer.from((value as { data: number[] }).data);
+    return { base64: buffer.toString('base64'), text: buffer.toString('utf8') };
+  }
+  if (typeof value === 'bigint') return value.toString();
+  return value;
 }
 
 // ------------------------------------------------------------------ envelope assertions
