@@ -62,6 +62,16 @@ export interface FakeWechatOptions {
   appSecret?: string;
   /** Lifetime of a stable access token, seconds (WeChat: 7200). */
   tokenLifetimeSec?: number;
+  /** Port on 127.0.0.1 (default: one the OS picks). */
+  port?: number;
+  /**
+   * Benchmark mode: wx.login and phone codes may be used again, and an unregistered phone code
+   * gives a number derived from it. A code `user-<n>-<anything>` logs in as openid `o_bench_<n>`,
+   * so a load test can log the same users in again and again.
+   */
+  reusableCodes?: boolean;
+  /** false stops recording requests (a long load test would grow the log without end). */
+  keepLog?: boolean;
 }
 
 export interface WechatIdentity {
@@ -130,11 +140,17 @@ export class FakeWechat {
   private token: TokenState | undefined;
   private forceRefreshes = 0;
   private codeSeq = 0;
+  private readonly reusableCodes: boolean;
+  private readonly keepLog: boolean;
+  private readonly port: number;
 
   private constructor(options: FakeWechatOptions) {
     this.appId = options.appId ?? 'wx1234567890abcdef';
     this.appSecret = options.appSecret ?? 'fake-wechat-app-secret-0123456789';
     this.tokenLifetimeSec = options.tokenLifetimeSec ?? 7200;
+    this.reusableCodes = options.reusableCodes ?? false;
+    this.keepLog = options.keepLog ?? true;
+    this.port = options.port ?? 0;
   }
 
   static async start(options: FakeWechatOptions = {}): Promise<FakeWechat> {
@@ -143,7 +159,7 @@ export class FakeWechat {
     fake.server.keepAliveTimeout = 1000;
     await new Promise<void>((resolve, reject) => {
       fake.server.once('error', reject);
-      fake.server.listen(0, '127.0.0.1', () => resolve());
+      fake.server.listen(fake.port, '127.0.0.1', () => resolve());
     });
     const { port } = fake.server.address() as AddressInfo;
     fake.baseUrl = `http://127.0.0.1:${port}`;
@@ -166,6 +182,8 @@ export class FakeWechat {
 
   /** The openid an unregistered wx.login code maps to (deterministic). */
   static openidForCode(code: string): string {
+    const bench = /^user-(\d+)-/.exec(code);
+    if (bench) return `o_bench_${bench[1]}`;
     return 'o_' + createHash('sha256').update(code).digest('base64url').slice(0, 26);
   }
 
@@ -344,7 +362,7 @@ export class FakeWechat {
       headers: req.headers,
       at: Date.now(),
     };
-    this.log.push(entry);
+    if (this.keepLog) this.log.push(entry);
 
     if (!route || route.method !== req.method) {
       // WeChat answers an unknown path with an errcode too.
@@ -400,7 +418,7 @@ export class FakeWechat {
     const rejected = this.codeErrors.get(code);
     if (rejected !== undefined) return this.error(res, entry, rejected);
     if (this.usedCodes.has(code)) return this.error(res, entry, 40163);
-    this.usedCodes.add(code);
+    if (!this.reusableCodes) this.usedCodes.add(code);
     const identity = this.identityForCode(code);
     const answer: Record<string, string> = { session_key: identity.session_key, openid: identity.openid };
     if (identity.unionid) answer.unionid = identity.unionid;
@@ -453,9 +471,9 @@ export class FakeWechat {
     if (!isObject(body)) return this.error(res, entry, 47001);
     const code = body.code;
     if (typeof code !== 'string' || !code) return this.error(res, entry, 41008);
-    const phone = this.phones.get(code);
+    const phone = this.phones.get(code) ?? (this.reusableCodes ? derivedPhone(code) : undefined);
     if (!phone || this.usedPhoneCodes.has(code)) return this.error(res, entry, 40029);
-    this.usedPhoneCodes.add(code);
+    if (!this.reusableCodes) this.usedPhoneCodes.add(code);
     const info: Record<string, unknown> = {
       phoneNumber: phone.phoneNumber ?? phone.purePhoneNumber,
       purePhoneNumber: phone.purePhoneNumber,
@@ -563,4 +581,11 @@ export function encryptWechatData(
     };
   }
   return { encryptedData: encryptRaw(JSON.stringify(payload), sessionKey, iv), iv };
+}
+
+function derivedPhone(code: string): PhoneRegistration {
+  const digits = (createHash('sha256').update(code).digest().readUInt32BE(0) % 100_000_000)
+    .toString()
+    .padStart(8, '0');
+  return { purePhoneNumber: `139${digits}` };
 }
