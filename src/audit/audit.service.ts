@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
-import type { Repository } from 'typeorm';
+import type { EntityManager, Repository } from 'typeorm';
 import type { RequestMeta } from '../common/http/request-meta.js';
 import { AuditEventEntity, type AuditEventType } from './audit-event.entity.js';
 
@@ -18,8 +18,10 @@ export interface AuditEntry {
 export class AuditService {
   constructor(@InjectRepository(AuditEventEntity) private readonly events: Repository<AuditEventEntity>) {}
 
-  async record(event: AuditEventType, entry: AuditEntry): Promise<void> {
-    await this.events.insert({
+  /** `manager`: write inside the caller's transaction (one commit for a login's rows). */
+  async record(event: AuditEventType, entry: AuditEntry, manager?: EntityManager): Promise<void> {
+    const events = manager ? manager.getRepository(AuditEventEntity) : this.events;
+    await events.insert({
       id: randomUUID(),
       event,
       userId: entry.userId ?? null,

@@ -1,5 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
+import { InjectDataSource } from '@nestjs/typeorm';
+import type { DataSource } from 'typeorm';
 import { AuditService } from '../audit/audit.service.js';
 import { AppError } from '../common/errors/app-error.js';
 import { ErrorCode } from '../common/errors/error-code.js';
@@ -27,6 +29,7 @@ export class AuthService {
     private readonly accessTokens: AccessTokenService,
     private readonly audit: AuditService,
     private readonly metrics: MetricsService,
+    @InjectDataSource() private readonly dataSource: DataSource,
     config: ConfigService<AppConfig, true>,
   ) {
     this.adminOpenids = config.get('adminOpenids', { infer: true });
@@ -64,11 +67,15 @@ export class AuthService {
         detail: 'user->admin (ADMIN_OPENIDS)',
       });
     }
-    await this.sessionKeys.save(user.id, wechatSession.sessionKey);
-    const session = await this.sessions.create(user.id, meta);
-    if (created)
-      await this.audit.record('user_created', { userId: user.id, sessionId: session.sessionId, meta });
-    await this.audit.record('login', { userId: user.id, sessionId: session.sessionId, meta });
+    // One transaction, so a login costs one commit (one log flush) rather than one per row.
+    const session = await this.dataSource.transaction(async (manager) => {
+      await this.sessionKeys.save(user.id, wechatSession.sessionKey, manager);
+      const issued = await this.sessions.create(user.id, meta, manager);
+      const entry = { userId: user.id, sessionId: issued.sessionId, meta };
+      if (created) await this.audit.record('user_created', entry, manager);
+      await this.audit.record('login', entry, manager);
+      return issued;
+    });
     return { ...this.tokensFor(session), user: toUserView(user), isNewUser: created };
   }
 

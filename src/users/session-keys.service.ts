@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
-import type { Repository } from 'typeorm';
+import type { EntityManager, Repository } from 'typeorm';
 import { DataCipher } from '../security/data-cipher.js';
 import { SessionKeyEntity } from './session-key.entity.js';
 
@@ -12,8 +12,9 @@ export class SessionKeysService {
     private readonly cipher: DataCipher,
   ) {}
 
-  async save(userId: string, sessionKey: string): Promise<void> {
-    await this.keys.upsert(
+  async save(userId: string, sessionKey: string, manager?: EntityManager): Promise<void> {
+    const keys = manager ? manager.getRepository(SessionKeyEntity) : this.keys;
+    await keys.upsert(
       { userId, sessionKeyEncrypted: this.cipher.encrypt(sessionKey), updatedAt: new Date() },
       { conflictPaths: ['userId'], skipUpdateIfNoValuesChanged: false },
     );

@@ -19,8 +19,11 @@ import { UserEntity, type UserRole } from './user.entity.js';
 /** A user's own account: creation at first login, profile, phone, and the state auth checks. */
 @Injectable()
 export class UsersService {
-  /** Read on every authenticated request; every role/status change goes through setAuthState(). */
-  private readonly authStates: InvalidatedCache<UserAuthState>;
+  /**
+   * Users by id, read on every authenticated request (auth state) and by /users/me. Every write to
+   * a user row goes through this service and drops the entry on every instance.
+   */
+  private readonly byId: InvalidatedCache<UserEntity>;
 
   constructor(
     @InjectRepository(UserEntity) private readonly users: Repository<UserEntity>,
@@ -29,7 +32,7 @@ export class UsersService {
     private readonly audit: AuditService,
     @Inject(INVALIDATION_BUS) bus: InvalidationBus,
   ) {
-    this.authStates = new InvalidatedCache(bus, 'users', { max: 200_000, maxAgeMs: 60_000 });
+    this.byId = new InvalidatedCache(bus, 'users', { max: 100_000, maxAgeMs: 60_000 });
   }
 
   /**
@@ -72,7 +75,7 @@ export class UsersService {
 
   /** Visible users only: an erased one is gone as far as the API is concerned. */
   async getVisible(id: string): Promise<UserEntity> {
-    const user = await this.users.findOneBy({ id });
+    const user = await this.byId.getOrLoad(id, () => this.users.findOneBy({ id }));
     if (!user || user.status === 'erased') throw new AppError(ErrorCode.NOT_FOUND, 'no such user');
     return user;
   }
@@ -83,8 +86,8 @@ export class UsersService {
     if (changes.nickname !== undefined) patch.nickname = changes.nickname;
     if (changes.avatarUrl !== undefined) patch.avatarUrl = changes.avatarUrl;
     if (changes.gender !== undefined) patch.gender = changes.gender;
-    await this.users.update({ id }, patch);
-    return Object.assign(user, patch);
+    await this.write(id, patch);
+    return { ...user, ...patch };
   }
 
   /** getPhoneNumber with the button's code; the number is kept encrypted, and masked for reads. */
@@ -96,25 +99,25 @@ export class UsersService {
       phoneMasked: maskPhone(info.purePhoneNumber || info.phoneNumber),
       updatedAt: new Date(),
     };
-    await this.users.update({ id }, patch);
+    await this.write(id, patch);
     await this.audit.record('phone_bound', { userId: id, meta });
-    return Object.assign(user, patch);
+    return { ...user, ...patch };
   }
 
-  /** Hot path (every authenticated request): cached, cleared by every change of role or status. */
-  getAuthState(id: string): Promise<UserAuthState | null> {
-    return this.authStates.getOrLoad(id, async () => {
-      const row = await this.users.findOne({ select: { id: true, role: true, status: true }, where: { id } });
-      return row && { role: row.role, status: row.status };
-    });
+  /** Hot path (every authenticated request): answered from the cache in the common case. */
+  async getAuthState(id: string): Promise<UserAuthState | null> {
+    const user = await this.byId.getOrLoad(id, () => this.users.findOneBy({ id }));
+    return user && { role: user.role, status: user.status };
   }
 
-  /** The only writer of role and status, so the auth-state cache can never go stale. */
-  async setAuthState(
-    id: string,
-    patch: Partial<Pick<UserEntity, 'role' | 'status' | 'erasedAt'>> & Partial<UserEntity>,
-  ) {
-    await this.users.update({ id }, { ...patch, updatedAt: new Date() });
-    await this.authStates.invalidate([id]);
+  /** Role, status and erasure (admin, ADMIN_OPENIDS at login). */
+  setAuthState(id: string, patch: Partial<UserEntity>): Promise<void> {
+    return this.write(id, { ...patch, updatedAt: new Date() });
+  }
+
+  /** The one writer of user rows after creation, so no instance's cache can go stale. */
+  private async write(id: string, patch: Partial<UserEntity>): Promise<void> {
+    await this.users.update({ id }, patch);
+    await this.byId.invalidate([id]);
   }
 }

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { InjectRepository } from '@nestjs/typeorm';
-import { IsNull, type Repository } from 'typeorm';
+import { IsNull, type EntityManager, type Repository } from 'typeorm';
 import { AppError } from '../../common/errors/app-error.js';
 import { ErrorCode } from '../../common/errors/error-code.js';
 import type { RequestMeta } from '../../common/http/request-meta.js';
@@ -42,12 +42,13 @@ export class SessionsService {
     this.liveness = new InvalidatedCache(bus, 'sessions', { max: 200_000, maxAgeMs: 60_000 });
   }
 
-  async create(userId: string, meta: RequestMeta): Promise<IssuedSession> {
+  async create(userId: string, meta: RequestMeta, manager?: EntityManager): Promise<IssuedSession> {
+    const sessions = manager ? manager.getRepository(LoginSessionEntity) : this.sessions;
     const id = randomUUID();
     const now = new Date();
     const expiresAt = new Date(now.getTime() + this.refreshTtlMs);
     const { token, hash } = issueRefreshToken(id, 0);
-    await this.sessions.insert({
+    await sessions.insert({
       id,
       userId,
       refreshTokenHash: hash,

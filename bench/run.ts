@@ -1,0 +1,359 @@
+/**
+ * `npm run bench` (after `npm run build`, with MariaDB and Redis up): measures the built service
+ * against a bare Fastify "hello" in the same run, on 127.0.0.1 only, every run bounded in time.
+ *
+ * Processes: the bare Fastify server, the fake WeChat (benchmark mode: reusable codes), and the
+ * service as `node dist/main.js` in production mode with REDIS_URL, once on MariaDB and once on
+ * SQLite. The load generator (autocannon as a library) runs here; see BENCHMARKS.md for how it was
+ * checked not to be the bottleneck.
+ *
+ * Environment: BENCH_DURATION (seconds per scenario, default 10), BENCH_WARMUP (default 2),
+ * BENCH_CONNECTIONS (default 50), BENCH_DBS (default "mariadb,sqlite").
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { once } from 'node:events';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+// @ts-expect-error autocannon ships no types; the few shapes used are declared below.
+import autocannon from 'autocannon';
+import mysql from 'mysql2/promise';
+import { Redis } from 'ioredis';
+
+const DURATION = Number(process.env.BENCH_DURATION ?? 10);
+const WARMUP = Number(process.env.BENCH_WARMUP ?? 2);
+const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50);
+const DBS = (process.env.BENCH_DBS ?? 'mariadb,sqlite').split(',').map((s) => s.trim());
+const USERS = 500;
+const APP_ID = 'wx1234567890abcdef';
+const APP_SECRET = 'bench-wechat-app-secret-0123456789';
+const REDIS_DB = 14;
+const MARIADB = 'mysql://root@127.0.0.1:3306';
+
+interface Row {
+  db: string;
+  scenario: string;
+  connections: number;
+  reqPerSec: number;
+  p50: number;
+  p99: number;
+  errors: number;
+  requests: number;
+  ratio: number;
+  peakRssMiB: number | null;
+}
+
+const children: ChildProcess[] = [];
+const cleanups: (() => Promise<void> | void)[] = [];
+
+async function main(): Promise<void> {
+  if (!existsSync('dist/main.js')) throw new Error('dist/main.js is missing: run `npm run build` first');
+  const [barePort, fakePort] = [await freePort(), await freePort()];
+  await startChild('bare-fastify', 'node', ['bench/bare-fastify.mjs', String(barePort)], {}, /ready/);
+  const fakeUrl = `http://127.0.0.1:${fakePort}`;
+  await startChild(
+    'fake-wechat',
+    'node',
+    ['--import', 'tsx', 'test/support/fake-wechat-server.ts', String(fakePort)],
+    { WECHAT_APP_ID: APP_ID, WECHAT_APP_SECRET: APP_SECRET, FAKE_WECHAT_REUSABLE_CODES: 'true' },
+    /http:\/\//,
+  );
+
+  const rows: Row[] = [];
+  const bare = await measure(`http://127.0.0.1:${barePort}/`, {}, CONNECTIONS);
+  const bareRps = bare.requests.average;
+  rows.push(row('-', 'bare Fastify hello', CONNECTIONS, bare, bareRps, null));
+  console.error(`bare Fastify: ${Math.round(bareRps)} req/s`);
+
+  for (const db of DBS) rows.push(...(await serviceRound(db, fakeUrl, bareRps)));
+
+  const results = {
+    when: new Date().toISOString(),
+    machine: { cores: (await import('node:os')).cpus().length, node: process.version },
+    durationSeconds: DURATION,
+    warmupSeconds: WARMUP,
+    rows,
+  };
+  writeFileSync('bench/results.json', `${JSON.stringify(results, null, 2)}\n`);
+  printTable(rows);
+  const failed = rows.filter((r) => r.errors > 0);
+  if (failed.length > 0) {
+    console.error(`FAILED: errors in ${failed.map((r) => `${r.db}/${r.scenario}`).join(', ')}`);
+    process.exitCode = 1;
+  }
+}
+
+async function serviceRound(db: string, fakeUrl: string, bareRps: number): Promise<Row[]> {
+  const port = await freePort();
+  const redis = new Redis(`redis://127.0.0.1:6379/${REDIS_DB}`);
+  await redis.flushdb();
+  await redis.quit();
+  let databaseUrl: string;
+  if (db === 'mariadb') {
+    const name = `bench_${randomBytes(4).toString('hex')}`;
+    const admin = await mysql.createConnection(MARIADB);
+    await admin.query(`CREATE DATABASE \`${name}\``);
+    await admin.end();
+    databaseUrl = `${MARIADB}/${name}`;
+    cleanups.push(async () => {
+      const conn = await mysql.createConnection(MARIADB);
+      await conn.query(`DROP DATABASE IF EXISTS \`${name}\``);
+      await conn.end();
+    });
+  } else {
+    const dir = mkdtempSync(join(tmpdir(), 'bench-sqlite-'));
+    databaseUrl = `sqlite:${join(dir, 'bench.sqlite')}`;
+    cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+  }
+  const service = await startChild(
+    `service-${db}`,
+    'node',
+    ['dist/main.js'],
+    {
+      NODE_ENV: 'production',
+      HOST: '127.0.0.1',
+      PORT: String(port),
+      DATABASE_URL: databaseUrl,
+      REDIS_URL: `redis://127.0.0.1:6379/${REDIS_DB}`,
+      JWT_SECRET: randomBytes(32).toString('base64'),
+      DATA_ENCRYPTION_KEY: randomBytes(32).toString('base64'),
+      WECHAT_APP_ID: APP_ID,
+      WECHAT_APP_SECRET: APP_SECRET,
+      WECHAT_API_BASE_URL: fakeUrl,
+      RATE_LIMIT_ENABLED: 'false',
+    },
+    null,
+  );
+  const base = `http://127.0.0.1:${port}`;
+  await waitForReady(`${base}/api/v1/health/ready`);
+
+  // Many users with valid tokens, logged in once before the clock starts.
+  const logins = [];
+  for (let i = 0; i < USERS; i++) logins.push(await login(base, `user-${i}-setup`));
+  const bearers = logins.map((l) => `Bearer ${l.accessToken}`);
+  let seq = 0;
+  const pick = () => bearers[seq++ % bearers.length];
+
+  const rows: Row[] = [];
+  const run = async (scenario: string, url: string, options: ScenarioOptions, connections = CONNECTIONS) => {
+    const peak = watchRss(service.pid!);
+    const result = await measure(url, options, connections);
+    rows.push(row(db, scenario, connections, result, bareRps, peak.stop()));
+    console.error(
+      `${db} ${scenario}: ${Math.round(result.requests.average)} req/s, non-2xx ${result.non2xx}`,
+    );
+  };
+
+  await run('GET /health/live', `${base}/api/v1/health/live`, {});
+  const me = {
+    requests: [{ setupRequest: (req: AutocannonRequest) => withHeaders(req, { authorization: pick() }) }],
+  };
+  await run('GET /users/me', `${base}/api/v1/users/me`, me);
+  await run('GET /users/me', `${base}/api/v1/users/me`, me, 200);
+  let code = 0;
+  await run('POST /auth/wechat/login (returning)', `${base}/api/v1/auth/wechat/login`, {
+    requests: [
+      {
+        method: 'POST',
+        setupRequest: (req: AutocannonRequest) => ({
+          ...withHeaders(req, { 'content-type': 'application/json' }),
+          body: JSON.stringify({ code: `user-${code++ % USERS}-${code}` }),
+        }),
+      },
+    ],
+  });
+  // A pool of live refresh tokens, twice the connections: each request spends the oldest, its answer
+  // puts the new one back, so every token is used exactly once. (autocannon resets a connection's
+  // context on every loop over its requests, so per-connection chains cannot live there.)
+  const pool: string[] = [];
+  for (let i = 0; i < CONNECTIONS * 2; i++) pool.push((await login(base, `user-${i}-chain`)).refreshToken);
+  await run('POST /auth/refresh', `${base}/api/v1/auth/refresh`, {
+    requests: [
+      {
+        method: 'POST',
+        setupRequest: (req: AutocannonRequest) => ({
+          ...withHeaders(req, { 'content-type': 'application/json' }),
+          body: JSON.stringify({ refreshToken: pool.shift() }),
+        }),
+        onResponse: (status: number, body: string) => {
+          if (status === 200)
+            pool.push((JSON.parse(body) as { data: { refreshToken: string } }).data.refreshToken);
+        },
+      },
+    ],
+  });
+  let phone = 0;
+  await run('POST /users/me/phone', `${base}/api/v1/users/me/phone`, {
+    requests: [
+      {
+        method: 'POST',
+        setupRequest: (req: AutocannonRequest) => ({
+          ...withHeaders(req, { 'content-type': 'application/json', authorization: pick() }),
+          body: JSON.stringify({ code: `phone-${phone++}` }),
+        }),
+      },
+    ],
+  });
+  service.kill('SIGTERM');
+  await once(service, 'exit');
+  return rows;
+}
+
+interface AutocannonRequest {
+  method?: string;
+  headers?: Record<string, string>;
+  body?: string;
+}
+interface Result {
+  requests: { average: number; total: number };
+  latency: { p50: number; p99: number };
+  non2xx: number;
+  errors: number;
+  timeouts: number;
+}
+type ScenarioOptions = Record<string, unknown>;
+
+async function measure(url: string, options: ScenarioOptions, connections: number): Promise<Result> {
+  const run = autocannon as (options: Record<string, unknown>) => Promise<Result>;
+  if (WARMUP > 0) await run({ url, connections, duration: WARMUP, ...options });
+  return run({ url, connections, duration: DURATION, ...options });
+}
+
+function withHeaders(req: AutocannonRequest, headers: Record<string, string>): AutocannonRequest {
+  return { ...req, headers: { ...(req.headers ?? {}), ...headers } };
+}
+
+function row(
+  db: string,
+  scenario: string,
+  connections: number,
+  r: Result,
+  bareRps: number,
+  peak: number | null,
+): Row {
+  return {
+    db,
+    scenario,
+    connections,
+    reqPerSec: Math.round(r.requests.average),
+    p50: r.latency.p50,
+    p99: r.latency.p99,
+    errors: r.non2xx + r.errors + r.timeouts,
+    requests: r.requests.total,
+    ratio: Math.round((r.requests.average / bareRps) * 1000) / 1000,
+    peakRssMiB: peak,
+  };
+}
+
+/** Peak resident memory of a process while a scenario runs (sampled from /proc). */
+function watchRss(pid: number): { stop: () => number | null } {
+  let peak = 0;
+  const sample = () => {
+    try {
+      const match = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+      if (match) peak = Math.max(peak, Number(match[1]));
+    } catch {
+      // not on Linux, or the process is gone
+    }
+  };
+  sample();
+  const timer = setInterval(sample, 200);
+  return {
+    stop: () => {
+      clearInterval(timer);
+      sample();
+      return peak > 0 ? Math.round(peak / 1024) : null;
+    },
+  };
+}
+
+async function login(base: string, code: string): Promise<{ accessToken: string; refreshToken: string }> {
+  const res = await fetch(`${base}/api/v1/auth/wechat/login`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ code }),
+  });
+  if (!res.ok) throw new Error(`login failed: HTTP ${res.status} ${await res.text()}`);
+  return ((await res.json()) as { data: { accessToken: string; refreshToken: string } }).data;
+}
+
+async function waitForReady(url: string): Promise<void> {
+  const deadline = Date.now() + 30_000;
+  while (Date.now() < deadline) {
+    try {
+      if ((await fetch(url)).ok) return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error(`${url} did not become ready in 30 s`);
+}
+
+async function startChild(
+  name: string,
+  command: string,
+  args: string[],
+  env: Record<string, string>,
+  readyLine: RegExp | null,
+): Promise<ChildProcess> {
+  const child = spawn(command, args, {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', readyLine ? 'pipe' : 'ignore', 'inherit'],
+  });
+  children.push(child);
+  child.once('exit', (code, signal) => {
+    if (code && !signal) console.error(`${name} exited with code ${code}`);
+  });
+  if (readyLine) {
+    await new Promise<void>((resolve, reject) => {
+      let seen = '';
+      const timer = setTimeout(() => reject(new Error(`${name} did not start`)), 30_000);
+      child.stdout!.on('data', (chunk: Buffer) => {
+        seen += chunk.toString();
+        if (readyLine.test(seen)) {
+          clearTimeout(timer);
+          resolve();
+        }
+      });
+      child.once('exit', () => reject(new Error(`${name} exited early`)));
+    });
+    child.stdout!.resume();
+  }
+  return child;
+}
+
+async function freePort(): Promise<number> {
+  const server = createServer().listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const { port } = server.address() as { port: number };
+  server.close();
+  return port;
+}
+
+function printTable(rows: Row[]): void {
+  const header = ['db', 'scenario', 'conn', 'req/s', 'p50 ms', 'p99 ms', 'errors', 'ratio', 'peak RSS MiB'];
+  const lines = rows.map((r) => [
+    r.db,
+    r.scenario,
+    String(r.connections),
+    String(r.reqPerSec),
+    String(r.p50),
+    String(r.p99),
+    String(r.errors),
+    r.ratio.toFixed(3),
+    r.peakRssMiB === null ? '-' : String(r.peakRssMiB),
+  ]);
+  const out = [`| ${header.join(' | ')} |`, `|${header.map(() => '---').join('|')}|`];
+  for (const line of lines) out.push(`| ${line.join(' | ')} |`);
+  process.stdout.write(`${out.join('\n')}\n`);
+}
+
+try {
+  await main();
+} finally {
+  for (const child of children) if (child.exitCode === null) child.kill('SIGTERM');
+  for (const cleanup of cleanups) await cleanup();
+}
