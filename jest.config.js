@@ -25,6 +25,17 @@ const e2e = (db) => ({
   testTimeout: 30000,
 });
 
+// Several instances of the built service (`node dist/main.js`, started as child processes) sharing
+// MariaDB, Redis and one fake WeChat; and the fault suites (TCP proxies cut between the app and its
+// dependencies, killed processes, SIGTERM). MariaDB only: SQLite is embedded in one process.
+const cluster = {
+  ...common,
+  displayName: 'cluster',
+  testMatch: ['<rootDir>/test/cluster/**/*.e2e-spec.ts'],
+  setupFiles: ['<rootDir>/test/support/env-mariadb.ts'],
+  testTimeout: 60000,
+};
+
 export default {
   projects: [
     {
@@ -34,5 +45,6 @@ export default {
     },
     e2e('mariadb'),
     e2e('sqlite'),
+    cluster,
   ],
 };
