@@ -8,7 +8,10 @@
  * checked not to be the bottleneck.
  *
  * Environment: BENCH_DURATION (seconds per scenario, default 10), BENCH_WARMUP (default 2),
- * BENCH_CONNECTIONS (default 50), BENCH_DBS (default "mariadb,sqlite").
+ * BENCH_CONNECTIONS (default 50), BENCH_DBS (default "mariadb,sqlite"), BENCH_SCENARIOS (a comma list
+ * of live, me, me200, login, refresh, phone; default all), BENCH_CPU_PROF (a directory: the service
+ * runs under `node --cpu-prof` and writes its profile there on exit, for `npm run bench` → DevTools),
+ * BENCH_SERVICE (the built entry point, default dist/main.js).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -26,6 +29,11 @@ const DURATION = Number(process.env.BENCH_DURATION ?? 10);
 const WARMUP = Number(process.env.BENCH_WARMUP ?? 2);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50);
 const DBS = (process.env.BENCH_DBS ?? 'mariadb,sqlite').split(',').map((s) => s.trim());
+const SCENARIOS = new Set(
+  (process.env.BENCH_SCENARIOS ?? 'live,me,me200,login,refresh,phone').split(',').map((s) => s.trim()),
+);
+const CPU_PROF = process.env.BENCH_CPU_PROF;
+const SERVICE = process.env.BENCH_SERVICE ?? 'dist/main.js';
 const USERS = 500;
 const APP_ID = 'wx1234567890abcdef';
 const APP_SECRET = 'bench-wechat-app-secret-0123456789';
@@ -49,7 +57,7 @@ const children: ChildProcess[] = [];
 const cleanups: (() => Promise<void> | void)[] = [];
 
 async function main(): Promise<void> {
-  if (!existsSync('dist/main.js')) throw new Error('dist/main.js is missing: run `npm run build` first');
+  if (!existsSync(SERVICE)) throw new Error(`${SERVICE} is missing: run \`npm run build\` first`);
   const [barePort, fakePort] = [await freePort(), await freePort()];
   await startChild('bare-fastify', 'node', ['bench/bare-fastify.mjs', String(barePort)], {}, /ready/);
   const fakeUrl = `http://127.0.0.1:${fakePort}`;
@@ -110,7 +118,7 @@ async function serviceRound(db: string, fakeUrl: string, bareRps: number): Promi
   const service = await startChild(
     `service-${db}`,
     'node',
-    ['dist/main.js'],
+    [...(CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir', CPU_PROF] : []), SERVICE],
     {
       NODE_ENV: 'production',
       HOST: '127.0.0.1',
@@ -137,7 +145,14 @@ async function serviceRound(db: string, fakeUrl: string, bareRps: number): Promi
   const pick = () => bearers[seq++ % bearers.length];
 
   const rows: Row[] = [];
-  const run = async (scenario: string, url: string, options: ScenarioOptions, connections = CONNECTIONS) => {
+  const run = async (
+    key: string,
+    scenario: string,
+    url: string,
+    options: ScenarioOptions,
+    connections = CONNECTIONS,
+  ) => {
+    if (!SCENARIOS.has(key)) return;
     const peak = watchRss(service.pid!);
     const result = await measure(url, options, connections);
     rows.push(row(db, scenario, connections, result, bareRps, peak.stop()));
@@ -146,14 +161,14 @@ async function serviceRound(db: string, fakeUrl: string, bareRps: number): Promi
     );
   };
 
-  await run('GET /health/live', `${base}/api/v1/health/live`, {});
+  await run('live', 'GET /health/live', `${base}/api/v1/health/live`, {});
   const me = {
     requests: [{ setupRequest: (req: AutocannonRequest) => withHeaders(req, { authorization: pick() }) }],
   };
-  await run('GET /users/me', `${base}/api/v1/users/me`, me);
-  await run('GET /users/me', `${base}/api/v1/users/me`, me, 200);
+  await run('me', 'GET /users/me', `${base}/api/v1/users/me`, me);
+  await run('me200', 'GET /users/me', `${base}/api/v1/users/me`, me, 200);
   let code = 0;
-  await run('POST /auth/wechat/login (returning)', `${base}/api/v1/auth/wechat/login`, {
+  await run('login', 'POST /auth/wechat/login (returning)', `${base}/api/v1/auth/wechat/login`, {
     requests: [
       {
         method: 'POST',
@@ -168,8 +183,9 @@ async function serviceRound(db: string, fakeUrl: string, bareRps: number): Promi
   // puts the new one back, so every token is used exactly once. (autocannon resets a connection's
   // context on every loop over its requests, so per-connection chains cannot live there.)
   const pool: string[] = [];
-  for (let i = 0; i < CONNECTIONS * 2; i++) pool.push((await login(base, `user-${i}-chain`)).refreshToken);
-  await run('POST /auth/refresh', `${base}/api/v1/auth/refresh`, {
+  if (SCENARIOS.has('refresh'))
+    for (let i = 0; i < CONNECTIONS * 2; i++) pool.push((await login(base, `user-${i}-chain`)).refreshToken);
+  await run('refresh', 'POST /auth/refresh', `${base}/api/v1/auth/refresh`, {
     requests: [
       {
         method: 'POST',
@@ -185,7 +201,7 @@ async function serviceRound(db: string, fakeUrl: string, bareRps: number): Promi
     ],
   });
   let phone = 0;
-  await run('POST /users/me/phone', `${base}/api/v1/users/me/phone`, {
+  await run('phone', 'POST /users/me/phone', `${base}/api/v1/users/me/phone`, {
     requests: [
       {
         method: 'POST',

@@ -1,4 +1,3 @@
-import helmet from '@fastify/helmet';
 import { Logger as NestLogger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
@@ -6,6 +5,7 @@ import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { AppModule } from './app.module.js';
 import { createPinoLogger, PinoNestLogger } from './common/logging/pino-logger.js';
 import { requestIdFor } from './common/http/request-id.js';
+import { securityHeaders } from './common/http/security-headers.js';
 import type { Logger as PinoLogger } from 'pino';
 import type { AppConfig } from './config/app-config.js';
 import { ShutdownState } from './health/shutdown-state.js';
@@ -55,7 +55,9 @@ function configureHttp(app: NestFastifyApplication, config: AppConfig, logger: P
   const fastify = app.getHttpAdapter().getInstance();
 
   const metrics = app.get(MetricsService);
+  const headers = securityHeaders();
   fastify.addHook('onRequest', (request, reply, done) => {
+    reply.headers(headers);
     reply.header('X-Request-Id', request.id);
     done();
   });
@@ -66,6 +68,9 @@ function configureHttp(app: NestFastifyApplication, config: AppConfig, logger: P
     done();
   });
   const logRequests = logger.isLevelEnabled('info');
+  // Access lines hold only the fields below, none sensitive, so they skip the redaction paths
+  // (wildcards: ~60 % of pino's cost per line in the GET /users/me profile).
+  const accessLog = logger.child({}, { redact: [] });
   fastify.addHook('onResponse', (request, reply, done) => {
     // The route template, never the raw URL: ids in paths would explode the label set.
     const route = request.routeOptions.url ?? 'unmatched';
@@ -80,23 +85,12 @@ function configureHttp(app: NestFastifyApplication, config: AppConfig, logger: P
         status,
         ms: Math.round(reply.elapsedTime * 10) / 10,
       };
-      if (status >= 500) logger.error(line, 'request failed');
-      else logger.info(line, 'request completed');
+      if (status >= 500) accessLog.error(line, 'request failed');
+      else accessLog.info(line, 'request completed');
     }
     done();
   });
 
-  void app.register(helmet, {
-    // Swagger UI needs inline styles and scripts; the API itself only ever answers JSON.
-    contentSecurityPolicy: {
-      directives: {
-        defaultSrc: ["'self'"],
-        styleSrc: ["'self'", "'unsafe-inline'"],
-        imgSrc: ["'self'", 'data:'],
-        scriptSrc: ["'self'", "'unsafe-inline'"],
-      },
-    },
-  });
   if (config.http.corsOrigins !== false) {
     app.enableCors({ origin: config.http.corsOrigins, exposedHeaders: ['X-Request-Id', 'Retry-After'] });
   }

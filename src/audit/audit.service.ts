@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
-import type { EntityManager, Repository } from 'typeorm';
+import type { Repository } from 'typeorm';
+import { batchedWrite } from '../database/batching.js';
 import type { RequestMeta } from '../common/http/request-meta.js';
 import { AuditEventEntity, type AuditEventType } from './audit-event.entity.js';
 
@@ -16,12 +17,15 @@ export interface AuditEntry {
 
 @Injectable()
 export class AuditService {
-  constructor(@InjectRepository(AuditEventEntity) private readonly events: Repository<AuditEventEntity>) {}
+  /** Every login and refresh writes one: batched across concurrent requests (database/batching.ts). */
+  private readonly insert: (row: AuditEventEntity) => Promise<void>;
 
-  /** `manager`: write inside the caller's transaction (one commit for a login's rows). */
-  async record(event: AuditEventType, entry: AuditEntry, manager?: EntityManager): Promise<void> {
-    const events = manager ? manager.getRepository(AuditEventEntity) : this.events;
-    await events.insert({
+  constructor(@InjectRepository(AuditEventEntity) events: Repository<AuditEventEntity>) {
+    this.insert = batchedWrite((rows) => events.insert(rows));
+  }
+
+  async record(event: AuditEventType, entry: AuditEntry): Promise<void> {
+    await this.insert({
       id: randomUUID(),
       event,
       userId: entry.userId ?? null,

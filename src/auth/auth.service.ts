@@ -1,7 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
-import { InjectDataSource } from '@nestjs/typeorm';
-import type { DataSource } from 'typeorm';
 import { AuditService } from '../audit/audit.service.js';
 import { AppError } from '../common/errors/app-error.js';
 import { ErrorCode } from '../common/errors/error-code.js';
@@ -29,7 +27,6 @@ export class AuthService {
     private readonly accessTokens: AccessTokenService,
     private readonly audit: AuditService,
     private readonly metrics: MetricsService,
-    @InjectDataSource() private readonly dataSource: DataSource,
     config: ConfigService<AppConfig, true>,
   ) {
     this.adminOpenids = config.get('adminOpenids', { infer: true });
@@ -67,15 +64,18 @@ export class AuthService {
         detail: 'user->admin (ADMIN_OPENIDS)',
       });
     }
-    // One transaction, so a login costs one commit (one log flush) rather than one per row.
-    const session = await this.dataSource.transaction(async (manager) => {
-      await this.sessionKeys.save(user.id, wechatSession.sessionKey, manager);
-      const issued = await this.sessions.create(user.id, meta, manager);
-      const entry = { userId: user.id, sessionId: issued.sessionId, meta };
-      if (created) await this.audit.record('user_created', entry, manager);
-      await this.audit.record('login', entry, manager);
-      return issued;
-    });
+    // Each of these writes is batched with those of concurrent logins (database/batching.ts). Not
+    // one transaction: a failure part-way leaves at most a key or a session whose tokens were never
+    // handed out, and the client simply logs in again.
+    const [, session] = await Promise.all([
+      this.sessionKeys.save(user.id, wechatSession.sessionKey),
+      this.sessions.create(user.id, meta),
+    ]);
+    const entry = { userId: user.id, sessionId: session.sessionId, meta };
+    await Promise.all([
+      created ? this.audit.record('user_created', entry) : undefined,
+      this.audit.record('login', entry),
+    ]);
     return { ...this.tokensFor(session), user: toUserView(user), isNewUser: created };
   }
 

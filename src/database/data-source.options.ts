@@ -53,7 +53,8 @@ export function dataSourceOptions(
       ? { enableQueryTimeout: true, maxQueryExecutionTime: options.queryTimeoutMs }
       : {}),
     // A request needing a dead database answers 503 quickly instead of queueing forever.
-    extra: { connectionLimit: 20, maxIdle: 20, enableKeepAlive: true, queueLimit: 500 },
+    // trace: false stops mysql2 capturing a stack trace for every query (4 % of a login's CPU).
+    extra: { connectionLimit: 20, maxIdle: 20, enableKeepAlive: true, queueLimit: 500, trace: false },
     poolSize: 20,
   };
 }

@@ -1,23 +1,35 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
-import type { EntityManager, Repository } from 'typeorm';
+import type { Repository } from 'typeorm';
+import { batchedWrite } from '../database/batching.js';
 import { DataCipher } from '../security/data-cipher.js';
 import { SessionKeyEntity } from './session-key.entity.js';
 
 /** The WeChat session key of each user's latest login, encrypted at rest. */
 @Injectable()
 export class SessionKeysService {
+  /** Written at every login: batched across concurrent logins (database/batching.ts). */
+  private readonly upsert: (row: SessionKeyEntity) => Promise<void>;
+
   constructor(
     @InjectRepository(SessionKeyEntity) private readonly keys: Repository<SessionKeyEntity>,
     private readonly cipher: DataCipher,
-  ) {}
-
-  async save(userId: string, sessionKey: string, manager?: EntityManager): Promise<void> {
-    const keys = manager ? manager.getRepository(SessionKeyEntity) : this.keys;
-    await keys.upsert(
-      { userId, sessionKeyEncrypted: this.cipher.encrypt(sessionKey), updatedAt: new Date() },
-      { conflictPaths: ['userId'], skipUpdateIfNoValuesChanged: false },
+  ) {
+    this.upsert = batchedWrite((rows) =>
+      // One row per user (the latest login's key wins), as one multi-row upsert needs.
+      keys.upsert([...new Map(rows.map((row) => [row.userId, row])).values()], {
+        conflictPaths: ['userId'],
+        skipUpdateIfNoValuesChanged: false,
+      }),
     );
+  }
+
+  save(userId: string, sessionKey: string): Promise<void> {
+    return this.upsert({
+      userId,
+      sessionKeyEncrypted: this.cipher.encrypt(sessionKey),
+      updatedAt: new Date(),
+    });
   }
 
   /** null when there is none, or it was written under another key. */

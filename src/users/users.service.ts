@@ -1,13 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
-import type { Repository } from 'typeorm';
+import { In, type Repository } from 'typeorm';
 import { AuditService } from '../audit/audit.service.js';
 import { AppError } from '../common/errors/app-error.js';
 import { ErrorCode } from '../common/errors/error-code.js';
 import type { RequestMeta } from '../common/http/request-meta.js';
 import { InvalidatedCache } from '../common/invalidation/invalidated-cache.js';
 import { INVALIDATION_BUS, type InvalidationBus } from '../common/invalidation/invalidation-bus.port.js';
+import { batchedRead } from '../database/batching.js';
 import { isUniqueViolation } from '../database/db-errors.js';
 import { DataCipher } from '../security/data-cipher.js';
 import { WECHAT_CLIENT, type WechatClient } from '../wechat/wechat-client.port.js';
@@ -24,6 +25,8 @@ export class UsersService {
    * a user row goes through this service and drops the entry on every instance.
    */
   private readonly byId: InvalidatedCache<UserEntity>;
+  /** Every login looks its user up: batched across concurrent logins (database/batching.ts). */
+  private readonly findByOpenid: (openid: string) => Promise<UserEntity | null>;
 
   constructor(
     @InjectRepository(UserEntity) private readonly users: Repository<UserEntity>,
@@ -33,6 +36,10 @@ export class UsersService {
     @Inject(INVALIDATION_BUS) bus: InvalidationBus,
   ) {
     this.byId = new InvalidatedCache(bus, 'users', { max: 100_000, maxAgeMs: 60_000 });
+    this.findByOpenid = batchedRead(
+      (openids) => users.findBy({ openid: In(openids) }),
+      (row) => row.openid as string,
+    );
   }
 
   /**
@@ -44,7 +51,7 @@ export class UsersService {
     unionid: string | undefined,
     role: UserRole,
   ): Promise<{ user: UserEntity; created: boolean }> {
-    const existing = await this.users.findOneBy({ openid });
+    const existing = await this.findByOpenid(openid);
     if (existing) return { user: existing, created: false };
     const now = new Date();
     const user = this.users.create({

@@ -2,13 +2,14 @@ import { randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { InjectRepository } from '@nestjs/typeorm';
-import { IsNull, type EntityManager, type Repository } from 'typeorm';
+import { In, IsNull, type Repository } from 'typeorm';
 import { AppError } from '../../common/errors/app-error.js';
 import { ErrorCode } from '../../common/errors/error-code.js';
 import type { RequestMeta } from '../../common/http/request-meta.js';
 import { InvalidatedCache } from '../../common/invalidation/invalidated-cache.js';
 import { INVALIDATION_BUS, type InvalidationBus } from '../../common/invalidation/invalidation-bus.port.js';
 import type { AppConfig } from '../../config/app-config.js';
+import { batchedRead, batchedWrite } from '../../database/batching.js';
 import { LoginSessionEntity, type RevokeReason } from './login-session.entity.js';
 import { issueRefreshToken, parseRefreshToken } from './refresh-token.js';
 
@@ -32,6 +33,9 @@ export class SessionsService {
   private readonly refreshTtlMs: number;
   /** Liveness per login id, read on every authenticated request; every revocation clears it everywhere. */
   private readonly liveness: InvalidatedCache<SessionState>;
+  /** One insert per login and one read per refresh, batched across concurrent requests. */
+  private readonly insert: (row: LoginSessionEntity) => Promise<void>;
+  private readonly findById: (id: string) => Promise<LoginSessionEntity | null>;
 
   constructor(
     @InjectRepository(LoginSessionEntity) private readonly sessions: Repository<LoginSessionEntity>,
@@ -40,15 +44,19 @@ export class SessionsService {
   ) {
     this.refreshTtlMs = config.get('jwt', { infer: true }).refreshTtl * 1000;
     this.liveness = new InvalidatedCache(bus, 'sessions', { max: 200_000, maxAgeMs: 60_000 });
+    this.insert = batchedWrite((rows) => sessions.insert(rows));
+    this.findById = batchedRead(
+      (ids) => sessions.findBy({ id: In(ids) }),
+      (row) => row.id,
+    );
   }
 
-  async create(userId: string, meta: RequestMeta, manager?: EntityManager): Promise<IssuedSession> {
-    const sessions = manager ? manager.getRepository(LoginSessionEntity) : this.sessions;
+  async create(userId: string, meta: RequestMeta): Promise<IssuedSession> {
     const id = randomUUID();
     const now = new Date();
     const expiresAt = new Date(now.getTime() + this.refreshTtlMs);
     const { token, hash } = issueRefreshToken(id, 0);
-    await sessions.insert({
+    await this.insert({
       id,
       userId,
       refreshTokenHash: hash,
@@ -67,7 +75,7 @@ export class SessionsService {
   /** The login a refresh token belongs to, if it could be one of ours; rotation happens in rotate(). */
   async findForRefresh(refreshToken: string): Promise<LoginSessionEntity> {
     const parsed = parseRefreshToken(refreshToken);
-    const session = parsed && (await this.sessions.findOneBy({ id: parsed.sessionId }));
+    const session = parsed && (await this.findById(parsed.sessionId));
     if (!session) throw new AppError(ErrorCode.REFRESH_TOKEN_INVALID);
     return session;
   }
