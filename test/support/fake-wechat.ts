@@ -156,7 +156,9 @@ export class FakeWechat {
   static async start(options: FakeWechatOptions = {}): Promise<FakeWechat> {
     const fake = new FakeWechat(options);
     fake.server = createServer((req, res) => void fake.handle(req, res));
-    fake.server.keepAliveTimeout = 1000;
+    // Node's fetch (undici) subtracts a 1 s margin from the server's `Keep-Alive: timeout=N` hint:
+    // with N = 1 it reused no connection at all, and a load test measured TCP handshakes.
+    fake.server.keepAliveTimeout = 5000;
     await new Promise<void>((resolve, reject) => {
       fake.server.once('error', reject);
       fake.server.listen(fake.port, '127.0.0.1', () => resolve());
