@@ -14,8 +14,16 @@ export interface AccessTokenStore {
   get(): Promise<CachedAccessToken | null>;
   /** Stores the token and wakes every waiter, here and on other instances. */
   set(token: CachedAccessToken): Promise<void>;
-  /** Drops the cached token only if it is still `token` (another caller may have stored a newer one). */
+  /**
+   * Drops the cached token only if it is still `token` (another caller may have stored a newer one),
+   * and remembers `token` as refused, for whoever fetches next on any instance (see wasRefused).
+   */
   dropIfCurrent(token: string): Promise<void>;
+  /**
+   * Whether WeChat refused `token` (dropIfCurrent was called with it): a fetch that gets it back
+   * must not store it, even when the fetcher itself did not see it fail.
+   */
+  wasRefused(token: string): Promise<boolean>;
   /** One fetcher at a time: true when `owner` now holds the lock, which expires after `ttlMs`. */
   tryLock(owner: string, ttlMs: number): Promise<boolean>;
   /** Releases the lock only if `owner` still holds it. */

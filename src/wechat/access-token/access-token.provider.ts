@@ -90,7 +90,9 @@ export class AccessTokenProvider {
 
   private async fetch(deadline: number, failed?: string): Promise<CachedAccessToken> {
     let answer = await this.stableToken(deadline, false);
-    if (failed && answer.token === failed) {
+    // `failed` is what this caller saw refused; the store knows what any caller, on any instance,
+    // saw refused (this fetch may have been started by a caller that had not met the refusal yet).
+    if (answer.token === failed || (await this.store.wasRefused(answer.token))) {
       // WeChat still hands out the token it refuses: only force_refresh replaces it.
       if (!(await this.store.tryClaimForceRefresh(FORCE_REFRESH_INTERVAL_MS))) {
         this.logger.warn('access token refused but force_refresh was used less than 30 s ago');

@@ -8,6 +8,7 @@ export class MemoryAccessTokenStore implements AccessTokenStore {
   private token: CachedAccessToken | null = null;
   private lock: { owner: string; until: number } | null = null;
   private lastForceAt = -Infinity;
+  private refused: string | null = null;
   private readonly stored = new EventEmitter().setMaxListeners(0);
 
   constructor(private readonly now: () => number = Date.now) {}
@@ -24,7 +25,12 @@ export class MemoryAccessTokenStore implements AccessTokenStore {
 
   dropIfCurrent(token: string): Promise<void> {
     if (this.token?.token === token) this.token = null;
+    this.refused = token;
     return Promise.resolve();
+  }
+
+  wasRefused(token: string): Promise<boolean> {
+    return Promise.resolve(this.refused === token);
   }
 
   tryLock(owner: string, ttlMs: number): Promise<boolean> {

@@ -10,12 +10,17 @@ import type { AccessTokenStore, CachedAccessToken } from './access-token-store.p
 const TOKEN_KEY = 'wxb:wechat:access_token';
 const LOCK_KEY = 'wxb:wechat:access_token:lock';
 const FORCE_KEY = 'wxb:wechat:access_token:force_refresh';
+const REFUSED_KEY = 'wxb:wechat:access_token:refused';
 const STORED_CHANNEL = 'wxb:wechat:access_token:stored';
+/** A refused token is remembered for the longest lifetime WeChat gives a token. */
+const REFUSED_TTL_MS = 7_200_000;
 /** Waiters also look at the cache this often, in case a stored-notice was lost. */
 const POLL_MS = 100;
 
 // Compare-and-delete in one step: between a GET and a DEL another instance may store a newer token.
+// The refused token is remembered in the same step, so no fetcher can store it again in between.
 const DROP_IF_CURRENT = `
+redis.call('SET', KEYS[2], ARGV[1], 'PX', ARGV[2])
 local v = redis.call('GET', KEYS[1])
 if v and cjson.decode(v).token == ARGV[1] then return redis.call('DEL', KEYS[1]) end
 return 0`;
@@ -54,7 +59,11 @@ export class RedisAccessTokenStore implements AccessTokenStore {
   }
 
   async dropIfCurrent(token: string): Promise<void> {
-    await this.run(() => this.client.eval(DROP_IF_CURRENT, 1, TOKEN_KEY, token));
+    await this.run(() => this.client.eval(DROP_IF_CURRENT, 2, TOKEN_KEY, REFUSED_KEY, token, REFUSED_TTL_MS));
+  }
+
+  async wasRefused(token: string): Promise<boolean> {
+    return (await this.run(() => this.client.get(REFUSED_KEY))) === token;
   }
 
   async tryLock(owner: string, ttlMs: number): Promise<boolean> {
