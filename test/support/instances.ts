@@ -345,6 +345,43 @@ export class Cluster {
   }
 }
 
+/**
+ * Polls `check` until it holds, for states no event announces from outside a process (readiness,
+ * recovery after a dependency returns); throws with `what` and the last value seen otherwise.
+ */
+export async function waitUntil<T>(
+  what: string,
+  probe: () => Promise<T>,
+  holds: (value: T) => boolean,
+  timeoutMs = 10_000,
+  intervalMs = 100,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: T | undefined;
+  let lastError: unknown;
+  for (;;) {
+    try {
+      last = await probe();
+      if (holds(last)) return last;
+    } catch (error) {
+      lastError = error;
+    }
+    if (Date.now() >= deadline) break;
+    await sleep(intervalMs);
+  }
+  const seen = lastError ? String(lastError) : JSON.stringify(last);
+  throw new Error(
+    `timed out after ${timeoutMs} ms waiting until ${what} (last seen: ${seen?.slice(0, 500)})`,
+  );
+}
+
+/** The answer and how long it took, in ms. */
+export async function timed<T>(request: PromiseLike<T>): Promise<{ res: T; ms: number }> {
+  const started = performance.now();
+  const res = await request;
+  return { res, ms: performance.now() - started };
+}
+
 /** A port on 127.0.0.1 that was free a moment ago. */
 export async function freePort(): Promise<number> {
   const server = createServer();
