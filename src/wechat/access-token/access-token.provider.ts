@@ -14,6 +14,8 @@ import {
 } from './access-token-store.port.js';
 
 const FORCE_REFRESH_INTERVAL_MS = 30_000;
+/** How often a caller waiting for another's fetch tries the lock again. */
+const LOCK_RETRY_MS = 200;
 /** WeChat hands out a new stable token 5 minutes before the old one expires. */
 const RENEWAL_WINDOW_S = 300;
 
@@ -79,13 +81,22 @@ export class AccessTokenProvider {
         }
       }
       const remaining = deadline - Date.now();
-      if (remaining <= 0) throw new AppError(ErrorCode.WECHAT_TIMEOUT);
-      const stored = await this.store.waitForToken(Math.min(remaining, this.lockTtlMs));
-      this.metrics.accessTokenLockWaits.observe((performance.now() - waitStarted) / 1000);
-      if (stored && stored.token !== failed) return stored.token;
-      // Nothing stored in time: the holder failed or crashed; its lock expires and we try again.
-      if (Date.now() >= deadline) throw new AppError(ErrorCode.WECHAT_TIMEOUT);
+      if (remaining <= 0) throw this.gaveUp(waitStarted);
+      // Waited in short slices: a crashed holder's lock is taken over soon after it expires,
+      // not after a whole wait for a token that will never be stored.
+      const stored = await this.store.waitForToken(Math.min(remaining, LOCK_RETRY_MS));
+      if (stored && stored.token !== failed) {
+        this.metrics.accessTokenLockWaits.observe((performance.now() - waitStarted) / 1000);
+        return stored.token;
+      }
+      // Nothing stored yet: the holder is still fetching, failed or crashed; try the lock again.
+      if (Date.now() >= deadline) throw this.gaveUp(waitStarted);
     }
+  }
+
+  private gaveUp(waitStarted: number): AppError {
+    this.metrics.accessTokenLockWaits.observe((performance.now() - waitStarted) / 1000);
+    return new AppError(ErrorCode.WECHAT_TIMEOUT);
   }
 
   private async fetch(deadline: number, failed?: string): Promise<CachedAccessToken> {
