@@ -6,6 +6,10 @@ import { AppModule } from './app.module.js';
 import { createPinoLogger, PinoNestLogger } from './common/logging/pino-logger.js';
 import { requestIdFor } from './common/http/request-id.js';
 import { securityHeaders } from './common/http/security-headers.js';
+import { AppError } from './common/errors/app-error.js';
+import { sendError } from './common/errors/all-exceptions.filter.js';
+import { ErrorCode } from './common/errors/error-code.js';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger as PinoLogger } from 'pino';
 import type { AppConfig } from './config/app-config.js';
 import { ShutdownState } from './health/shutdown-state.js';
@@ -18,6 +22,8 @@ export interface CreateAppOptions {
 }
 
 export const API_PREFIX = 'api/v1';
+
+const frameworkErrorLogger = new NestLogger('Errors');
 
 /**
  * The whole HTTP application, initialised but not listening: main.ts listens, tests use supertest.
@@ -35,11 +41,19 @@ export async function createApp(
     return503OnClosing: true,
     // Longer path parameters reach the id pipe (404 in the envelope) instead of Fastify's bare 414.
     routerOptions: { maxParamLength: 2048 },
+    // The router refuses a malformed URL (bad %-encoding) or a longer parameter before any hook runs:
+    // answered like an unknown route, 404 / 40400 in the envelope with its X-Request-Id.
+    frameworkErrors: (_error: Error, request: FastifyRequest, reply: FastifyReply) => {
+      reply.headers(securityHeaders()).header('X-Request-Id', request.id);
+      sendError(new AppError(ErrorCode.NOT_FOUND), request, reply, frameworkErrorLogger);
+    },
   });
   const logger = createPinoLogger(options.logger === false ? 'silent' : config.logLevel);
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.register(config), adapter, {
     logger: new PinoNestLogger(logger),
     abortOnError: false,
+    // Bodies are JSON only (Fastify's own parser); Nest would also accept form-encoded bodies.
+    bodyParser: false,
   });
   configureHttp(app, config, logger);
   await app.init();

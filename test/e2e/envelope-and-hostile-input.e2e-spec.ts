@@ -86,6 +86,22 @@ describe('envelope, request ids and hostile input', () => {
       const req = h.http()[method.toLowerCase() as 'get' | 'post' | 'put' | 'delete'](path);
       expectError(await req.set('Authorization', login.bearer), 40400);
     });
+
+    // Fastify's router refuses these before any hook runs; they must still leave in the envelope.
+    it.each([
+      ['a malformed %-escape in an id', '/api/v1/users/%zz'],
+      ['a truncated UTF-8 escape in an id', '/api/v1/users/%E0%A4%A'],
+      ['a malformed %-escape in an unknown route', '/api/v1/nothing%zz'],
+      ['an id longer than the router takes', `/api/v1/users/${'x'.repeat(5000)}`],
+    ])('answers 404 / 40400 in the envelope with its request id for %s', async (_label, path) => {
+      const res = await h
+        .http()
+        .get(path)
+        .set('Authorization', admin.bearer)
+        .set('X-Request-Id', 'bad-url-7');
+      expectError(res, 40400);
+      expect(res.body.requestId).toBe('bad-url-7');
+    });
   });
 
   describe('bodies', () => {
@@ -143,6 +159,34 @@ describe('envelope, request ids and hostile input', () => {
       expect(res.status).toBeLessThan(500);
       expect(Math.floor(expectEnvelope(res).code / 100)).toBe(res.status);
     });
+
+    it('refuses a form-encoded body with 400 / 40000 (bodies are JSON), without calling WeChat', async () => {
+      const before = h.fake.calls('jscode2session');
+      const res = await h
+        .http()
+        .post('/api/v1/auth/wechat/login')
+        .set('Content-Type', 'application/x-www-form-urlencoded')
+        .send(`code=${h.fake.newCode()}`);
+      expectError(res, 40000);
+      expect(h.fake.calls('jscode2session')).toBe(before);
+    });
+
+    it.each([
+      ['login', 'post', '/api/v1/auth/wechat/login', `${'['.repeat(5000)}${']'.repeat(5000)}`],
+      ['login', 'post', '/api/v1/auth/wechat/login', `{"code":${'{"a":'.repeat(5000)}1${'}'.repeat(5000)}}`],
+      ['profile', 'patch', ME, `{"nickname":${'['.repeat(20000)}${']'.repeat(20000)}}`],
+    ] as const)(
+      'answers 400 / 40000 for JSON nested thousands of levels deep (%s), never a 5xx',
+      async (_label, method, path, body) => {
+        const res = await h
+          .http()
+          [method](path)
+          .set('Authorization', login.bearer)
+          .set('Content-Type', 'application/json')
+          .send(body);
+        expectError(res, 40000);
+      },
+    );
 
     it('refuses prototype pollution attempts without a 5xx', async () => {
       const res = await h

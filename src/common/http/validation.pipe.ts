@@ -1,4 +1,4 @@
-import { ValidationPipe, type ValidationError } from '@nestjs/common';
+import { ValidationPipe, type ArgumentMetadata, type ValidationError } from '@nestjs/common';
 import { AppError } from '../errors/app-error.js';
 import { ErrorCode } from '../errors/error-code.js';
 
@@ -23,9 +23,21 @@ function flatten(errors: ValidationError[], parent = ''): FieldError[] {
   });
 }
 
+/** Input nested deeper than class-transformer's recursion can go is malformed input, not a fault. */
+class BoundedValidationPipe extends ValidationPipe {
+  override transform(value: unknown, metadata: ArgumentMetadata): Promise<unknown> {
+    return super.transform(value, metadata).catch((error: unknown) => {
+      if (!(error instanceof RangeError)) throw error;
+      throw new AppError(ErrorCode.VALIDATION_FAILED, 'validation failed', {
+        data: { errors: [{ field: metadata.data ?? metadata.type, message: 'is nested too deeply' }] },
+      });
+    });
+  }
+}
+
 /** Whitelist, refuse unknown properties, and answer 400 / 40000 with `data.errors[{field,message}]`. */
 export function createValidationPipe(): ValidationPipe {
-  return new ValidationPipe({
+  return new BoundedValidationPipe({
     whitelist: true,
     forbidNonWhitelisted: true,
     forbidUnknownValues: true,
