@@ -27,6 +27,9 @@ export class RedisConnections implements OnApplicationShutdown {
     const redis = new Redis(url, {
       connectionName: `wechat-backend-${role}`,
       enableOfflineQueue: role === 'subscriber',
+      // The ready check (INFO) is refused on a connection whose queued SUBSCRIBE went out first;
+      // ioredis then treats the connection as failed and drops the queued subscriptions.
+      enableReadyCheck: role !== 'subscriber',
       maxRetriesPerRequest: 1,
       connectTimeout: 2000,
       commandTimeout: role === 'subscriber' ? undefined : 1500,

@@ -74,6 +74,8 @@ describe('several instances sharing MariaDB, Redis and WeChat', () => {
       for (const instance of [a, b]) {
         expect((await instance.http().get('/api/v1/health/ready')).status).toBe(200);
       }
+      // Each listens for invalidations (sessions, users) and for the stored access token.
+      expect(await cluster.redisSubscriptions()).toEqual([3, 3]);
     },
     TEST_TIMEOUT_MS,
   );

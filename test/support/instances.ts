@@ -317,6 +317,20 @@ export class Cluster {
     return this.redis.keys(pattern);
   }
 
+  /**
+   * For each instance's pub/sub connection to this cluster's Redis database (CLIENT LIST, by the
+   * connection name the service gives it), how many channels it is subscribed to.
+   */
+  async redisSubscriptions(): Promise<number[]> {
+    const list = (await this.redis.client('LIST')) as string;
+    return list
+      .split('\n')
+      .filter(
+        (line) => / name=wechat-backend-subscriber /.test(line) && line.includes(` db=${this.redisDb} `),
+      )
+      .map((line) => Number(/ sub=(\d+)/.exec(line)?.[1]));
+  }
+
   /** Kills every instance still running, drops the database and the Redis keys, stops the fake. */
   async close(): Promise<void> {
     if (this.closed) return;
