@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Injectable, type OnModuleDestroy } from '@nestjs/common';
+import { Injectable, type OnApplicationShutdown } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import CircuitBreaker from 'opossum';
 import { Agent, request as undiciRequest } from 'undici';
@@ -43,7 +43,7 @@ const BREAKER_OPEN_MS = 10_000;
  * one trial call through. Errcodes other than -1 are returned for the caller to judge.
  */
 @Injectable()
-export class WechatHttp implements OnModuleDestroy {
+export class WechatHttp implements OnApplicationShutdown {
   readonly baseUrl: string;
   readonly timeoutMs: number;
   private readonly breaker: CircuitBreaker<[WechatRequest, number], WechatAnswer>;
@@ -173,7 +173,11 @@ export class WechatHttp implements OnModuleDestroy {
     throw new TransportFailure('bad_answer', `HTTP ${response.statusCode} without a JSON object`);
   }
 
-  async onModuleDestroy(): Promise<void> {
+  /**
+   * After the HTTP server has drained (Nest runs shutdown hooks after closing it): close() waits for
+   * calls in flight, and as a destroy hook it held the listener open for as long on SIGTERM.
+   */
+  async onApplicationShutdown(): Promise<void> {
     await this.agent.close();
   }
 }
