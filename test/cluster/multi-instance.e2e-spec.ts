@@ -90,14 +90,18 @@ describe('several instances sharing MariaDB, Redis and WeChat', () => {
     const masked = (pure: string) => `${pure.slice(0, 3)}****${pure.slice(-4)}`;
 
     /** `count` bindings at once, alternating instances; all must succeed with the bound number. */
-    const bindConcurrently = async (count: number): Promise<void> => {
+    const bindConcurrently = async (
+      count: number,
+      over: Instance[] = [a, b],
+      logins: ClusterLogin[] = users,
+    ): Promise<void> => {
       const jobs = Array.from({ length: count }, (_, i) => {
         const phone = newPhone();
-        const instance = i % 2 === 0 ? a : b;
+        const instance = over[i % over.length];
         return {
           phone,
           instance,
-          res: bind(instance, users[i % users.length], cluster.fake.newPhoneCode(phone)),
+          res: bind(instance, logins[i % logins.length], cluster.fake.newPhoneCode(phone)),
         };
       });
       const answers = await Promise.all(jobs.map((job) => job.res));
@@ -186,6 +190,47 @@ describe('several instances sharing MariaDB, Redis and WeChat', () => {
           .map((r) => (r.body as { force_refresh: boolean }).force_refresh);
         expect(fetches).toEqual([false, true]);
         expect(cluster.fake.currentToken).not.toBe(revoked);
+      },
+      TEST_TIMEOUT_MS,
+    );
+  });
+
+  describe('the WeChat access token with four instances', () => {
+    it(
+      'after WeChat revokes it, 1,000 concurrent callers over four instances make one stable_token fetch',
+      async () => {
+        const [c, d] = await cluster.start(2);
+        try {
+          const all = [a, b, c, d];
+          // 100 users (10 bindings each, under the per-user limit), logged in all over.
+          const logins = await Promise.all(Array.from({ length: 100 }, (_, i) => cluster.login(all[i % 4])));
+          let seq = 0;
+          const bindAll = async (count: number) => {
+            const answers = await Promise.all(
+              Array.from({ length: count }, (_, i) => {
+                seq++;
+                const phone = { purePhoneNumber: `133${String(seq).padStart(8, '0')}` };
+                return bind(all[i % 4], logins[i % logins.length], cluster.fake.newPhoneCode(phone));
+              }),
+            );
+            const failures = answers.filter((res) => res.status !== 200).map((res) => res.body);
+            expect({ failures: failures.slice(0, 3), count: failures.length }).toEqual({
+              failures: [],
+              count: 0,
+            });
+          };
+          await bindAll(4); // every instance works with the cached token
+          cluster.fake.revokeToken(40001, true);
+          cluster.fake.reset();
+          cluster.fake.delayNext('stable_token', 1000);
+
+          await bindAll(1000);
+
+          expect(cluster.fake.calls('stable_token')).toBe(1);
+          expect(cluster.fake.forceRefreshCount).toBe(1); // the one of the earlier test, no other
+        } finally {
+          await Promise.all([c.kill(), d.kill()]);
+        }
       },
       TEST_TIMEOUT_MS,
     );
