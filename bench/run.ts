@@ -51,6 +51,8 @@ interface Row {
   requests: number;
   ratio: number;
   peakRssMiB: number | null;
+  /** CPU time (user + system) the service spent per answered request: steadier than req/s on a shared machine. */
+  cpuUsPerReq: number | null;
 }
 
 const children: ChildProcess[] = [];
@@ -154,7 +156,7 @@ async function serviceRound(db: string, fakeUrl: string, bareRps: number): Promi
   ) => {
     if (!SCENARIOS.has(key)) return;
     const peak = watchRss(service.pid!);
-    const result = await measure(url, options, connections);
+    const result = await measure(url, options, connections, service.pid);
     rows.push(row(db, scenario, connections, result, bareRps, peak.stop()));
     console.error(
       `${db} ${scenario}: ${Math.round(result.requests.average)} req/s, non-2xx ${result.non2xx}`,
@@ -231,10 +233,28 @@ interface Result {
 }
 type ScenarioOptions = Record<string, unknown>;
 
-async function measure(url: string, options: ScenarioOptions, connections: number): Promise<Result> {
+async function measure(
+  url: string,
+  options: ScenarioOptions,
+  connections: number,
+  pid?: number,
+): Promise<Result & { cpuMs: number | null }> {
   const run = autocannon as (options: Record<string, unknown>) => Promise<Result>;
   if (WARMUP > 0) await run({ url, connections, duration: WARMUP, ...options });
-  return run({ url, connections, duration: DURATION, ...options });
+  const cpuBefore = pid ? cpuMsOf(pid) : null;
+  const result = await run({ url, connections, duration: DURATION, ...options });
+  const cpuAfter = pid ? cpuMsOf(pid) : null;
+  return { ...result, cpuMs: cpuBefore !== null && cpuAfter !== null ? cpuAfter - cpuBefore : null };
+}
+
+/** user + system CPU time of a process so far, in ms (Linux /proc; null elsewhere). */
+function cpuMsOf(pid: number): number | null {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100; // clock ticks at USER_HZ = 100
+  } catch {
+    return null;
+  }
 }
 
 function withHeaders(req: AutocannonRequest, headers: Record<string, string>): AutocannonRequest {
@@ -245,7 +265,7 @@ function row(
   db: string,
   scenario: string,
   connections: number,
-  r: Result,
+  r: Result & { cpuMs?: number | null },
   bareRps: number,
   peak: number | null,
 ): Row {
@@ -260,6 +280,10 @@ function row(
     requests: r.requests.total,
     ratio: Math.round((r.requests.average / bareRps) * 1000) / 1000,
     peakRssMiB: peak,
+    cpuUsPerReq:
+      r.cpuMs !== undefined && r.cpuMs !== null && r.requests.total > 0
+        ? Math.round((r.cpuMs * 1000) / r.requests.total)
+        : null,
   };
 }
 
@@ -350,7 +374,18 @@ async function freePort(): Promise<number> {
 }
 
 function printTable(rows: Row[]): void {
-  const header = ['db', 'scenario', 'conn', 'req/s', 'p50 ms', 'p99 ms', 'errors', 'ratio', 'peak RSS MiB'];
+  const header = [
+    'db',
+    'scenario',
+    'conn',
+    'req/s',
+    'p50 ms',
+    'p99 ms',
+    'errors',
+    'ratio',
+    'peak RSS MiB',
+    'CPU µs/req',
+  ];
   const lines = rows.map((r) => [
     r.db,
     r.scenario,
@@ -361,6 +396,7 @@ function printTable(rows: Row[]): void {
     String(r.errors),
     r.ratio.toFixed(3),
     r.peakRssMiB === null ? '-' : String(r.peakRssMiB),
+    r.cpuUsPerReq === null ? '-' : String(r.cpuUsPerReq),
   ]);
   const out = [`| ${header.join(' | ')} |`, `|${header.map(() => '---').join('|')}|`];
   for (const line of lines) out.push(`| ${line.join(' | ')} |`);

@@ -24,6 +24,7 @@ export interface CreateAppOptions {
 export const API_PREFIX = 'api/v1';
 
 const frameworkErrorLogger = new NestLogger('Errors');
+const SECURITY_HEADERS = securityHeaders();
 
 /**
  * The whole HTTP application, initialised but not listening: main.ts listens, tests use supertest.
@@ -44,7 +45,7 @@ export async function createApp(
     // The router refuses a malformed URL (bad %-encoding) or a longer parameter before any hook runs:
     // answered like an unknown route, 404 / 40400 in the envelope with its X-Request-Id.
     frameworkErrors: (_error: Error, request: FastifyRequest, reply: FastifyReply) => {
-      reply.headers(securityHeaders()).header('X-Request-Id', request.id);
+      reply.headers(SECURITY_HEADERS.api).header('X-Request-Id', request.id);
       sendError(new AppError(ErrorCode.NOT_FOUND), request, reply, frameworkErrorLogger);
     },
   });
@@ -69,9 +70,8 @@ function configureHttp(app: NestFastifyApplication, config: AppConfig, logger: P
   const fastify = app.getHttpAdapter().getInstance();
 
   const metrics = app.get(MetricsService);
-  const headers = securityHeaders();
   fastify.addHook('onRequest', (request, reply, done) => {
-    reply.headers(headers);
+    reply.headers(request.url.startsWith('/api/docs') ? SECURITY_HEADERS.docs : SECURITY_HEADERS.api);
     reply.header('X-Request-Id', request.id);
     done();
   });

@@ -6,7 +6,7 @@ import DataLoader from 'dataloader';
  * A login under load then costs a share of a few statements instead of a round trip per row; each
  * caller still awaits its own row and sees its batch's error. DataLoader (batching only, its cache
  * off) groups by `setImmediate`, i.e. across every I/O callback of the turn, not just one promise
- * chain. Not for writes whose result decides something per row (a conditional UPDATE's count).
+ * chain.
  */
 const MAX_BATCH = 500;
 
@@ -16,13 +16,18 @@ const options = {
   batchScheduleFn: (run: () => void) => setImmediate(run),
 } as const;
 
+/** `run(items)` handles a whole batch and answers each item, in order; the result handles one. */
+export function batched<T, R>(run: (items: T[]) => Promise<R[]>): (item: T) => Promise<R> {
+  const loader = new DataLoader<T, R>((items) => run([...items]), options);
+  return (item) => loader.load(item);
+}
+
 /** `write(rows)` stores every row in one statement; the returned function stores one row. */
 export function batchedWrite<T>(write: (rows: T[]) => Promise<unknown>): (row: T) => Promise<void> {
-  const loader = new DataLoader<T, void>(async (rows) => {
-    await write([...rows]);
+  return batched(async (rows: T[]) => {
+    await write(rows);
     return rows.map(() => undefined);
-  }, options);
-  return (row) => loader.load(row);
+  });
 }
 
 /**
@@ -33,10 +38,9 @@ export function batchedRead<K extends string, V>(
   read: (keys: K[]) => Promise<V[]>,
   keyOf: (row: V) => K,
 ): (key: K) => Promise<V | null> {
-  const loader = new DataLoader<K, V | null>(async (keys) => {
+  return batched(async (keys: K[]) => {
     const rows = await read([...new Set(keys)]);
     const byKey = new Map(rows.map((row) => [keyOf(row), row]));
     return keys.map((key) => byKey.get(key) ?? null);
-  }, options);
-  return (key) => loader.load(key);
+  });
 }

@@ -9,9 +9,16 @@ import type { RequestMeta } from '../../common/http/request-meta.js';
 import { InvalidatedCache } from '../../common/invalidation/invalidated-cache.js';
 import { INVALIDATION_BUS, type InvalidationBus } from '../../common/invalidation/invalidation-bus.port.js';
 import type { AppConfig } from '../../config/app-config.js';
-import { batchedRead, batchedWrite } from '../../database/batching.js';
+import { batched, batchedRead, batchedWrite } from '../../database/batching.js';
 import { LoginSessionEntity, type RevokeReason } from './login-session.entity.js';
 import { issueRefreshToken, parseRefreshToken } from './refresh-token.js';
+
+/** One refresh: move the login `id` from the token hashed `from` to the one hashed `to`. */
+interface Rotation {
+  id: string;
+  from: string;
+  to: string;
+}
 
 interface SessionState {
   userId: string;
@@ -36,6 +43,8 @@ export class SessionsService {
   /** One insert per login and one read per refresh, batched across concurrent requests. */
   private readonly insert: (row: LoginSessionEntity) => Promise<void>;
   private readonly findById: (id: string) => Promise<LoginSessionEntity | null>;
+  /** Compare-and-set of the current refresh token, batched: true for the rotation that won. */
+  private readonly swap: (rotation: Rotation) => Promise<boolean>;
 
   constructor(
     @InjectRepository(LoginSessionEntity) private readonly sessions: Repository<LoginSessionEntity>,
@@ -49,6 +58,7 @@ export class SessionsService {
       (ids) => sessions.findBy({ id: In(ids) }),
       (row) => row.id,
     );
+    this.swap = batched((rotations: Rotation[]) => this.swapAll(rotations));
   }
 
   async create(userId: string, meta: RequestMeta): Promise<IssuedSession> {
@@ -96,22 +106,48 @@ export class SessionsService {
       throw new AppError(ErrorCode.REFRESH_TOKEN_INVALID);
     }
     const next = issueRefreshToken(session.id, session.generation + 1);
-    const result = await this.sessions
-      .createQueryBuilder()
-      .update(LoginSessionEntity)
-      .set({ refreshTokenHash: next.hash, generation: () => 'generation + 1', lastUsedAt: now })
-      .where('id = :id AND refresh_token_hash = :hash AND revoked_at IS NULL', {
-        id: session.id,
-        hash: parsed.hash,
-      })
-      .execute();
-    if (result.affected !== 1) return this.reuseDetected(session.id);
+    const won = await this.swap({ id: session.id, from: parsed.hash, to: next.hash });
+    if (!won) return this.reuseDetected(session.id);
     return {
       sessionId: session.id,
       userId: session.userId,
       refreshToken: next.token,
       expiresAt: session.expiresAt,
     };
+  }
+
+  /**
+   * Every rotation of a batch in one UPDATE (one commit): each row moves to the new hash of the
+   * first rotation that names its current hash, so of several concurrent refreshes with one token
+   * exactly one wins, in a batch as across batches and instances (the row lock orders those). A
+   * read-back then tells each caller whether its new hash is the one stored. It needs no
+   * transaction: once a row holds a caller's new hash, only that caller's new token (not yet handed
+   * out) could move it on.
+   */
+  private async swapAll(rotations: Rotation[]): Promise<boolean[]> {
+    const params: Record<string, string> = {};
+    const matches = rotations.map(({ id, from, to }, i) => {
+      Object.assign(params, { [`id${i}`]: id, [`from${i}`]: from, [`to${i}`]: to });
+      return `(id = :id${i} AND refresh_token_hash = :from${i})`;
+    });
+    const newHash = rotations.map((_, i) => `WHEN ${matches[i]} THEN :to${i}`).join(' ');
+    const result = await this.sessions
+      .createQueryBuilder()
+      .update(LoginSessionEntity)
+      .set({
+        refreshTokenHash: () => `CASE ${newHash} ELSE refresh_token_hash END`,
+        generation: () => 'generation + 1',
+        lastUsedAt: new Date(),
+      })
+      .where(`revoked_at IS NULL AND (${matches.join(' OR ')})`, params)
+      .execute();
+    if (rotations.length === 1) return [result.affected === 1];
+    const rows = await this.sessions.find({
+      select: { id: true, refreshTokenHash: true },
+      where: { id: In([...new Set(rotations.map((r) => r.id))]) },
+    });
+    const stored = new Map(rows.map((row) => [row.id, row.refreshTokenHash]));
+    return rotations.map((r) => stored.get(r.id) === r.to);
   }
 
   private async reuseDetected(sessionId: string): Promise<never> {
