@@ -91,7 +91,7 @@ describe('AccessTokenProvider', () => {
   });
 
   afterEach(async () => {
-    await Promise.all(instances.splice(0).map((i) => i.http.onModuleDestroy()));
+    await Promise.all(instances.splice(0).map((i) => i.http.onApplicationShutdown()));
     await wechat.close();
     jest.restoreAllMocks();
   });

@@ -7,11 +7,8 @@ import { ErrorCode } from '../../common/errors/error-code.js';
 import { RedisConnections } from '../../redis/redis-connections.js';
 import type { AccessTokenStore, CachedAccessToken } from './access-token-store.port.js';
 
-const TOKEN_KEY = 'wxb:wechat:access_token';
-const LOCK_KEY = 'wxb:wechat:access_token:lock';
-const FORCE_KEY = 'wxb:wechat:access_token:force_refresh';
-const REFUSED_KEY = 'wxb:wechat:access_token:refused';
-const STORED_CHANNEL = 'wxb:wechat:access_token:stored';
+/** The token's key; the lock, force_refresh stamp, refused token and stored-notices hang off it. */
+const DEFAULT_NAMESPACE = 'wxb:wechat:access_token';
 /** A refused token is remembered for the longest lifetime WeChat gives a token. */
 const REFUSED_TTL_MS = 7_200_000;
 /** Waiters also look at the cache this often, in case a stored-notice was lost. */
@@ -33,45 +30,56 @@ return 0`;
 export class RedisAccessTokenStore implements AccessTokenStore {
   private readonly client: Redis;
   private readonly stored = new EventEmitter().setMaxListeners(0);
+  private readonly keys: { token: string; lock: string; force: string; refused: string; stored: string };
 
-  constructor(redis: RedisConnections) {
+  /** `namespace` only changes in tests, which must not touch (or wake) a running service's token. */
+  constructor(redis: RedisConnections, namespace = DEFAULT_NAMESPACE) {
+    this.keys = {
+      token: namespace,
+      lock: `${namespace}:lock`,
+      force: `${namespace}:force_refresh`,
+      refused: `${namespace}:refused`,
+      stored: `${namespace}:stored`,
+    };
     this.client = redis.client!;
     const subscriber = redis.subscriber!;
     subscriber.on('message', (channel: string, raw: string) => {
-      if (channel !== STORED_CHANNEL) return;
+      if (channel !== this.keys.stored) return;
       const token = parse(raw);
       if (token) this.stored.emit('token', token);
     });
     // Subscribed again by ioredis after a reconnection; polling covers the gap.
-    void subscriber.subscribe(STORED_CHANNEL).catch(() => undefined);
+    void subscriber.subscribe(this.keys.stored).catch(() => undefined);
   }
 
   async get(): Promise<CachedAccessToken | null> {
-    return parse(await this.run(() => this.client.get(TOKEN_KEY)));
+    return parse(await this.run(() => this.client.get(this.keys.token)));
   }
 
   async set(token: CachedAccessToken): Promise<void> {
     const ttl = Math.max(1, Math.floor(token.refreshAt - Date.now()));
     const raw = JSON.stringify(token);
     await this.run(() =>
-      this.client.multi().set(TOKEN_KEY, raw, 'PX', ttl).publish(STORED_CHANNEL, raw).exec(),
+      this.client.multi().set(this.keys.token, raw, 'PX', ttl).publish(this.keys.stored, raw).exec(),
     );
   }
 
   async dropIfCurrent(token: string): Promise<void> {
-    await this.run(() => this.client.eval(DROP_IF_CURRENT, 2, TOKEN_KEY, REFUSED_KEY, token, REFUSED_TTL_MS));
+    await this.run(() =>
+      this.client.eval(DROP_IF_CURRENT, 2, this.keys.token, this.keys.refused, token, REFUSED_TTL_MS),
+    );
   }
 
   async wasRefused(token: string): Promise<boolean> {
-    return (await this.run(() => this.client.get(REFUSED_KEY))) === token;
+    return (await this.run(() => this.client.get(this.keys.refused))) === token;
   }
 
   async tryLock(owner: string, ttlMs: number): Promise<boolean> {
-    return (await this.run(() => this.client.set(LOCK_KEY, owner, 'PX', ttlMs, 'NX'))) === 'OK';
+    return (await this.run(() => this.client.set(this.keys.lock, owner, 'PX', ttlMs, 'NX'))) === 'OK';
   }
 
   async unlock(owner: string): Promise<void> {
-    await this.run(() => this.client.eval(UNLOCK_IF_OWNER, 1, LOCK_KEY, owner));
+    await this.run(() => this.client.eval(UNLOCK_IF_OWNER, 1, this.keys.lock, owner));
   }
 
   async waitForToken(timeoutMs: number): Promise<CachedAccessToken | null> {
@@ -99,7 +107,8 @@ export class RedisAccessTokenStore implements AccessTokenStore {
 
   async tryClaimForceRefresh(intervalMs: number): Promise<boolean> {
     return (
-      (await this.run(() => this.client.set(FORCE_KEY, String(Date.now()), 'PX', intervalMs, 'NX'))) === 'OK'
+      (await this.run(() => this.client.set(this.keys.force, String(Date.now()), 'PX', intervalMs, 'NX'))) ===
+      'OK'
     );
   }
 
