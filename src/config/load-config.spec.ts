@@ -54,11 +54,38 @@ describe('loadConfig', () => {
     ['PORT', { PORT: 'eighty' }],
     ['DATABASE_URL', { DATABASE_URL: 'postgres://x/y' }],
     ['TRUST_PROXY', { TRUST_PROXY: 'sometimes' }],
+    ['TRUST_PROXY', { TRUST_PROXY: '10.0.0.1, 999.1.1.1' }],
+    ['TRUST_PROXY', { TRUST_PROXY: '10.0.0.0/33' }],
+    ['TRUST_PROXY', { TRUST_PROXY: '::1/129' }],
   ])('refuses production without a good %s, naming it in one line', (variable, change) => {
     const error = failure({ ...production, ...change });
     expect(error.variable).toBe(variable);
     expect(error.message).toContain(variable);
     expect(error.message).not.toContain('\n');
+  });
+
+  it('says what is wrong with a value of the wrong kind, not which bound it also breaks', () => {
+    expect(failure({ ...production, PORT: 'eighty' }).message).toBe(
+      'Invalid configuration: PORT must be an integer number',
+    );
+    expect(failure({ ...production, WECHAT_TIMEOUT_MS: 'soon' }).message).toMatch(
+      /WECHAT_TIMEOUT_MS must be an integer/,
+    );
+    expect(failure({ ...production, PORT: '70000' }).message).toMatch(/PORT must not be greater than 65535/);
+    expect(failure({ ...production, TRUST_PROXY: '999.1.1.1' }).message).toMatch(
+      /^Invalid configuration: TRUST_PROXY .*999\.1\.1\.1/,
+    );
+  });
+
+  it('accepts proxies as IPv4 / IPv6 addresses, prefixes and IPv4 netmasks', () => {
+    const config = loadConfig({ TRUST_PROXY: '127.0.0.1,10.0.0.0/8,::1,fd00::/8,192.168.0.0/255.255.0.0' });
+    expect(config.http.trustProxy).toEqual([
+      '127.0.0.1',
+      '10.0.0.0/8',
+      '::1',
+      'fd00::/8',
+      '192.168.0.0/255.255.0.0',
+    ]);
   });
 
   it('counts JWT_SECRET in UTF-8 bytes as written', () => {

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { isIP } from 'node:net';
 import { isAbsolute, resolve } from 'node:path';
 import { plainToInstance } from 'class-transformer';
 import { validateSync } from 'class-validator';
@@ -17,6 +18,8 @@ export class ConfigError extends Error {
 }
 
 const DEFAULT_SQLITE_FILE = './data/app.sqlite';
+/** class-validator constraints about a value's kind, reported before its bounds. */
+const TYPE_CONSTRAINTS = ['isInt', 'isString', 'isIn', 'isBase64', 'isUrl', 'matches'];
 
 /**
  * Validates the environment once and returns the typed configuration. Pure apart from generating
@@ -27,7 +30,11 @@ export function loadConfig(rawEnv: Record<string, string | undefined>): AppConfi
   const errors = validateSync(env, { skipMissingProperties: false, forbidUnknownValues: false });
   if (errors.length > 0) {
     const first = errors[0];
-    const reason = Object.values(first.constraints ?? {})[0] ?? 'is malformed';
+    // "abc" for PORT breaks IsInt, Min and Max at once: say what is wrong with it (not an integer)
+    // rather than whichever bound class-validator happened to list first.
+    const constraints = first.constraints ?? {};
+    const key = TYPE_CONSTRAINTS.find((name) => name in constraints) ?? Object.keys(constraints)[0];
+    const reason = key ? constraints[key] : 'is malformed';
     // The validator's message starts with the property name; keep just the reason.
     throw new ConfigError(first.property, reason.replace(new RegExp(`^${first.property}\\s*`), ''));
   }
@@ -148,10 +155,26 @@ export function loadConfig(rawEnv: Record<string, string | undefined>): AppConfi
 function parseTrustProxy(value: string | undefined): boolean | string[] {
   if (value === undefined || value === 'false') return false;
   if (value === 'true') return true;
-  return value
+  const proxies = value
     .split(',')
     .map((s) => s.trim())
     .filter(Boolean);
+  // Checked here, so that a bad entry is named like any other bad variable instead of failing later
+  // inside Fastify's proxy-addr with a line that does not say which variable it came from.
+  const bad = proxies.find((proxy) => !isIpOrCidr(proxy));
+  if (bad !== undefined)
+    throw new ConfigError('TRUST_PROXY', `holds "${bad}", which is not an IP address or CIDR`);
+  return proxies;
+}
+
+/** An IP address, `ip/prefix` or an IPv4 `ip/netmask`, as proxy-addr takes them. */
+function isIpOrCidr(value: string): boolean {
+  const [ip, range, ...rest] = value.split('/');
+  const version = isIP(ip);
+  if (version === 0 || rest.length > 0) return false;
+  if (range === undefined) return true;
+  if (/^\d{1,3}$/.test(range)) return Number(range) <= (version === 4 ? 32 : 128);
+  return version === 4 && isIP(range) === 4;
 }
 
 function absolute(path: string): string {
