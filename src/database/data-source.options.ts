@@ -5,6 +5,7 @@ import type { DatabaseConfig } from '../config/app-config.js';
 import { SessionKeyEntity } from '../users/session-key.entity.js';
 import { UserEntity } from '../users/user.entity.js';
 import { InitialSchema1764000000000 } from './migrations/1764000000000-initial-schema.js';
+import { QueryLogger } from './query-logger.js';
 
 export const ENTITIES = [UserEntity, SessionKeyEntity, LoginSessionEntity, AuditEventEntity];
 /** Listed, not globbed: globs differ between ts-jest, ts sources and dist under ESM. */
@@ -25,6 +26,8 @@ export function dataSourceOptions(
     migrationsTableName: 'schema_migrations',
     synchronize: db.synchronize,
     logging: false as const,
+    // Slow queries as JSON lines without parameters; a timed-out query's connection is destroyed.
+    logger: new QueryLogger(),
   };
   if (db.type === 'better-sqlite3') {
     return {
