@@ -61,7 +61,13 @@ const cleanups: (() => Promise<void> | void)[] = [];
 async function main(): Promise<void> {
   if (!existsSync(SERVICE)) throw new Error(`${SERVICE} is missing: run \`npm run build\` first`);
   const [barePort, fakePort] = [await freePort(), await freePort()];
-  await startChild('bare-fastify', 'node', ['bench/bare-fastify.mjs', String(barePort)], {}, /ready/);
+  const bareServer = await startChild(
+    'bare-fastify',
+    'node',
+    ['bench/bare-fastify.mjs', String(barePort)],
+    {},
+    /ready/,
+  );
   const fakeUrl = `http://127.0.0.1:${fakePort}`;
   await startChild(
     'fake-wechat',
@@ -72,7 +78,7 @@ async function main(): Promise<void> {
   );
 
   const rows: Row[] = [];
-  const bare = await measure(`http://127.0.0.1:${barePort}/`, {}, CONNECTIONS);
+  const bare = await measure(`http://127.0.0.1:${barePort}/`, {}, CONNECTIONS, bareServer.pid);
   const bareRps = bare.requests.average;
   rows.push(row('-', 'bare Fastify hello', CONNECTIONS, bare, bareRps, null));
   console.error(`bare Fastify: ${Math.round(bareRps)} req/s`);

@@ -40,6 +40,9 @@ export async function createApp(
     trustProxy: config.http.trustProxy,
     genReqId: requestIdFor,
     return503OnClosing: true,
+    // No Nest middleware here (hooks and guards do that work): without middie, no empty middleware
+    // chain runs on every request (2.5 % of GET /users/me's CPU).
+    skipMiddie: true,
     // Longer path parameters reach the id pipe (404 in the envelope) instead of Fastify's bare 414.
     routerOptions: { maxParamLength: 2048 },
     // The router refuses a malformed URL (bad %-encoding) or a longer parameter before any hook runs:

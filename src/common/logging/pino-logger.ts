@@ -28,9 +28,15 @@ const SENSITIVE_KEYS = [
 ];
 const REDACT = SENSITIVE_KEYS.flatMap((key) => [key, `*.${key}`, `*.*.${key}`]);
 
-/** JSON lines on stdout, no pretty printing (it costs more than the request it describes). */
+/**
+ * JSON lines on stdout, no pretty printing (it costs more than the request it describes), written
+ * in 4 KiB chunks rather than one write(2) per line: pino's asynchronous mode, flushed on exit; a
+ * SIGKILL may lose the last few lines. The per-line syscall was 3 % of GET /users/me's CPU.
+ */
 export function createPinoLogger(level: string): Logger {
-  return pino({ level, redact: { paths: REDACT, censor: '[redacted]' } });
+  const options = { level, redact: { paths: REDACT, censor: '[redacted]' } };
+  if (level === 'silent') return pino(options);
+  return pino(options, pino.destination({ dest: 1, sync: false, minLength: 4096 }));
 }
 
 /**

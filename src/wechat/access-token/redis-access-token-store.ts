@@ -44,9 +44,7 @@ export class RedisAccessTokenStore implements AccessTokenStore {
     this.client = redis.client!;
     const subscriber = redis.subscriber!;
     subscriber.on('message', (channel: string, raw: string) => {
-      if (channel !== this.keys.stored) return;
-      const token = parse(raw);
-      if (token) this.stored.emit('token', token);
+      if (channel === this.keys.stored && parse(raw)) this.stored.emit('token');
     });
     // Subscribed again by ioredis after a reconnection; polling covers the gap.
     void subscriber.subscribe(this.keys.stored).catch(() => undefined);
@@ -82,27 +80,25 @@ export class RedisAccessTokenStore implements AccessTokenStore {
     await this.run(() => this.client.eval(UNLOCK_IF_OWNER, 1, this.keys.lock, owner));
   }
 
+  /**
+   * The stored-notice only wakes the waiter, which then reads the key: Redis pub/sub channels are
+   * shared by every database of a server, so a notice may come from another deployment (another
+   * mini-program on DB 1) whose token must never be taken for ours.
+   */
   async waitForToken(timeoutMs: number): Promise<CachedAccessToken | null> {
-    const controller = new AbortController();
-    const notice = once(this.stored, 'token', { signal: controller.signal }).then(
-      ([token]) => token as CachedAccessToken,
-      () => null,
-    );
     const deadline = Date.now() + timeoutMs;
-    try {
-      while (Date.now() < deadline) {
-        const tick = sleep(Math.min(POLL_MS, Math.max(0, deadline - Date.now())), null, {
-          signal: controller.signal,
-        }).catch(() => null);
-        const token = await Promise.race([notice, tick]);
-        if (token) return token;
-        const cached = await this.get();
-        if (cached) return cached;
-      }
-      return null;
-    } finally {
-      controller.abort();
+    while (Date.now() < deadline) {
+      const round = new AbortController();
+      const wake = { signal: round.signal };
+      await Promise.race([
+        once(this.stored, 'token', wake).catch(() => null),
+        sleep(Math.min(POLL_MS, Math.max(0, deadline - Date.now())), null, wake).catch(() => null),
+      ]);
+      round.abort();
+      const cached = await this.get();
+      if (cached) return cached;
     }
+    return null;
   }
 
   async tryClaimForceRefresh(intervalMs: number): Promise<boolean> {
