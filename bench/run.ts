@@ -11,7 +11,8 @@
  * BENCH_CONNECTIONS (default 50), BENCH_DBS (default "mariadb,sqlite"), BENCH_SCENARIOS (a comma list
  * of live, me, me200, login, refresh, phone; default all), BENCH_CPU_PROF (a directory: the service
  * runs under `node --cpu-prof` and writes its profile there on exit, for `npm run bench` → DevTools),
- * BENCH_SERVICE (the built entry point, default dist/main.js).
+ * BENCH_SERVICE (the built entry point, default dist/main.js), BENCH_SERVICE_NODE_OPTIONS (NODE_OPTIONS
+ * of the service alone, e.g. V8 heap flags).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -139,6 +140,7 @@ async function serviceRound(db: string, fakeUrl: string, bareRps: number): Promi
       WECHAT_APP_SECRET: APP_SECRET,
       WECHAT_API_BASE_URL: fakeUrl,
       RATE_LIMIT_ENABLED: 'false',
+      NODE_OPTIONS: process.env.BENCH_SERVICE_NODE_OPTIONS ?? '',
     },
     null,
   );

@@ -3,6 +3,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import type { Repository } from 'typeorm';
 import { batchedWrite } from '../database/batching.js';
+import { rowInserter } from '../database/row-inserter.js';
 import type { RequestMeta } from '../common/http/request-meta.js';
 import { AuditEventEntity, type AuditEventType } from './audit-event.entity.js';
 
@@ -21,7 +22,7 @@ export class AuditService {
   private readonly insert: (row: AuditEventEntity) => Promise<void>;
 
   constructor(@InjectRepository(AuditEventEntity) events: Repository<AuditEventEntity>) {
-    this.insert = batchedWrite((rows) => events.insert(rows));
+    this.insert = batchedWrite(rowInserter(events));
   }
 
   async record(event: AuditEventType, entry: AuditEntry): Promise<void> {

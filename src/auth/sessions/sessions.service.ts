@@ -10,6 +10,7 @@ import { InvalidatedCache } from '../../common/invalidation/invalidated-cache.js
 import { INVALIDATION_BUS, type InvalidationBus } from '../../common/invalidation/invalidation-bus.port.js';
 import type { AppConfig } from '../../config/app-config.js';
 import { batched, batchedRead, batchedWrite } from '../../database/batching.js';
+import { rowInserter } from '../../database/row-inserter.js';
 import { LoginSessionEntity, type RevokeReason } from './login-session.entity.js';
 import { issueRefreshToken, parseRefreshToken } from './refresh-token.js';
 
@@ -53,7 +54,7 @@ export class SessionsService {
   ) {
     this.refreshTtlMs = config.get('jwt', { infer: true }).refreshTtl * 1000;
     this.liveness = new InvalidatedCache(bus, 'sessions', { max: 200_000, maxAgeMs: 60_000 });
-    this.insert = batchedWrite((rows) => sessions.insert(rows));
+    this.insert = batchedWrite(rowInserter(sessions));
     this.findById = batchedRead(
       (ids) => sessions.findBy({ id: In(ids) }),
       (row) => row.id,
