@@ -201,19 +201,10 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     const code = fake.newCode(openid, extra);
     const identity = fake.identityForCode(code);
     const res = await postLogin(code);
-    if (res.status !== 200 || res.body?.code !== 0) {
-      throw new Error(`login failed: HTTP ${res.status} ${JSON.stringify(res.body)}`);
-    }
-    const data = res.body.data as Tokens & { user: UserView; isNewUser: boolean };
+    const data = loginAnswer(res, 'login');
     return {
       res,
-      tokens: {
-        accessToken: data.accessToken,
-        refreshToken: data.refreshToken,
-        tokenType: data.tokenType,
-        expiresIn: data.expiresIn,
-        refreshExpiresIn: data.refreshExpiresIn,
-      },
+      tokens: tokensOf(data),
       user: data.user,
       isNewUser: data.isNewUser,
       openid: identity.openid,
@@ -242,6 +233,20 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
       }
     },
   };
+}
+
+/** The data of a successful login answer (throws with the answer otherwise). */
+export function loginAnswer(res: Response, what: string): Tokens & { user: UserView; isNewUser: boolean } {
+  if (res.status !== 200 || res.body?.code !== 0) {
+    throw new Error(`${what} failed: HTTP ${res.status} ${JSON.stringify(res.body)}`);
+  }
+  return res.body.data as Tokens & { user: UserView; isNewUser: boolean };
+}
+
+/** Just the `Tokens` of a login or refresh answer's data. */
+export function tokensOf(data: Tokens): Tokens {
+  const { accessToken, refreshToken, tokenType, expiresIn, refreshExpiresIn } = data;
+  return { accessToken, refreshToken, tokenType, expiresIn, refreshExpiresIn };
 }
 
 /** JSON.stringify replacer showing binary columns both as base64 and as UTF-8 text. */

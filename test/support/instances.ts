@@ -32,6 +32,8 @@ import {
   JWT_ISSUER,
   MARIADB_ROOT_URL,
   bearer,
+  loginAnswer,
+  tokensOf,
   type Tokens,
   type UserView,
 } from './app-harness.js';
@@ -284,18 +286,9 @@ export class Cluster {
     const code = this.fake.newCode(openid);
     const identity = this.fake.identityForCode(code);
     const res = await this.postLogin(instance, code);
-    if (res.status !== 200 || res.body?.code !== 0) {
-      throw new Error(`login on ${instance.name} failed: HTTP ${res.status} ${JSON.stringify(res.body)}`);
-    }
-    const data = res.body.data as Tokens & { user: UserView };
+    const data = loginAnswer(res, `login on ${instance.name}`);
     return {
-      tokens: {
-        accessToken: data.accessToken,
-        refreshToken: data.refreshToken,
-        tokenType: data.tokenType,
-        expiresIn: data.expiresIn,
-        refreshExpiresIn: data.refreshExpiresIn,
-      },
+      tokens: tokensOf(data),
       user: data.user,
       openid: identity.openid,
       bearer: bearer(data.accessToken),
