@@ -13,6 +13,7 @@ async function main(): Promise<void> {
   const { http } = loadConfig(process.env);
   const app = await createApp(process.env);
   await app.listen({ port: http.port, host: http.host });
+  new Logger('Bootstrap').log(`listening on http://${http.host}:${http.port}`);
 
   // Handled here rather than by Nest's shutdown hooks, which re-raise the signal after closing
   // (exit code 143); an orderly drain is a success and exits 0.
