@@ -22,7 +22,6 @@ const e2e = (db) => ({
   displayName: `e2e-${db}`,
   testMatch: ['<rootDir>/test/e2e/**/*.e2e-spec.ts'],
   setupFiles: [`<rootDir>/test/support/env-${db}.ts`],
-  testTimeout: 30000,
 });
 
 // Several instances of the built service (`node dist/main.js`, started as child processes) sharing
@@ -33,10 +32,12 @@ const cluster = {
   displayName: 'cluster',
   testMatch: ['<rootDir>/test/cluster/**/*.e2e-spec.ts'],
   setupFiles: ['<rootDir>/test/support/env-mariadb.ts'],
-  testTimeout: 60000,
 };
 
 export default {
+  // A global option: Jest ignores testTimeout inside a project's config. The cluster suites give
+  // their slow tests and hooks timeouts of their own.
+  testTimeout: 30000,
   projects: [
     {
       ...common,
