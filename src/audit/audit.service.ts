@@ -3,7 +3,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import type { Repository } from 'typeorm';
 import { batchedWrite } from '../database/batching.js';
-import { rowInserter } from '../database/row-inserter.js';
+import { rowInserter } from '../database/raw-rows.js';
 import type { RequestMeta } from '../common/http/request-meta.js';
 import { AuditEventEntity, type AuditEventType } from './audit-event.entity.js';
 

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
-import { In, type Repository } from 'typeorm';
+import type { Repository } from 'typeorm';
 import { AuditService } from '../audit/audit.service.js';
 import { AppError } from '../common/errors/app-error.js';
 import { ErrorCode } from '../common/errors/error-code.js';
@@ -9,6 +9,7 @@ import type { RequestMeta } from '../common/http/request-meta.js';
 import { InvalidatedCache } from '../common/invalidation/invalidated-cache.js';
 import { INVALIDATION_BUS, type InvalidationBus } from '../common/invalidation/invalidation-bus.port.js';
 import { batchedRead } from '../database/batching.js';
+import { rowReader } from '../database/raw-rows.js';
 import { isUniqueViolation } from '../database/db-errors.js';
 import { DataCipher } from '../security/data-cipher.js';
 import { WECHAT_CLIENT, type WechatClient } from '../wechat/wechat-client.port.js';
@@ -36,10 +37,7 @@ export class UsersService {
     @Inject(INVALIDATION_BUS) bus: InvalidationBus,
   ) {
     this.byId = new InvalidatedCache(bus, 'users', { max: 100_000, maxAgeMs: 60_000 });
-    this.findByOpenid = batchedRead(
-      (openids) => users.findBy({ openid: In(openids) }),
-      (row) => row.openid as string,
-    );
+    this.findByOpenid = batchedRead(rowReader(users, 'openid'), (row) => row.openid as string);
   }
 
   /**

@@ -10,7 +10,7 @@ import { InvalidatedCache } from '../../common/invalidation/invalidated-cache.js
 import { INVALIDATION_BUS, type InvalidationBus } from '../../common/invalidation/invalidation-bus.port.js';
 import type { AppConfig } from '../../config/app-config.js';
 import { batched, batchedRead, batchedWrite } from '../../database/batching.js';
-import { rowInserter } from '../../database/row-inserter.js';
+import { rowInserter, rowReader } from '../../database/raw-rows.js';
 import { LoginSessionEntity, type RevokeReason } from './login-session.entity.js';
 import { issueRefreshToken, parseRefreshToken } from './refresh-token.js';
 
@@ -55,10 +55,7 @@ export class SessionsService {
     this.refreshTtlMs = config.get('jwt', { infer: true }).refreshTtl * 1000;
     this.liveness = new InvalidatedCache(bus, 'sessions', { max: 200_000, maxAgeMs: 60_000 });
     this.insert = batchedWrite(rowInserter(sessions));
-    this.findById = batchedRead(
-      (ids) => sessions.findBy({ id: In(ids) }),
-      (row) => row.id,
-    );
+    this.findById = batchedRead(rowReader(sessions, 'id'), (row) => row.id);
     this.swap = batched((rotations: Rotation[]) => this.swapAll(rotations));
   }
 

@@ -1,0 +1,55 @@
+import type { ObjectLiteral, Repository } from 'typeorm';
+
+/**
+ * Statements of the hot paths (login, refresh) built once per table from the entity's metadata,
+ * with values bound as `?` (both drivers bind that way) and converted by the driver itself, both
+ * ways (UTC DATETIME on MySQL, text on SQLite). Why not the repository's own methods: TypeORM's
+ * query builders re-derive the statement, rename every parameter and walk the metadata on each
+ * call, a quarter of a login's CPU in the profile (BENCHMARKS.md). For plain entities only (no
+ * relations, no embedded or generated columns), which is all the hot paths touch.
+ */
+
+/** `INSERT … VALUES (…), (…)` of whole rows: every column is written. */
+export function rowInserter<E extends ObjectLiteral>(
+  repository: Repository<E>,
+): (rows: E[]) => Promise<void> {
+  const { driver } = repository.manager.connection;
+  const { columns, tableName } = repository.metadata;
+  const head = `INSERT INTO ${driver.escape(tableName)} (${columns.map((c) => driver.escape(c.databaseName)).join(', ')}) VALUES `;
+  const tuple = `(${columns.map(() => '?').join(', ')})`;
+  return async (rows) => {
+    const params: unknown[] = [];
+    for (const row of rows) {
+      for (const column of columns)
+        params.push(driver.preparePersistentValue(column.getEntityValue(row), column) ?? null);
+    }
+    await repository.query(head + rows.map(() => tuple).join(', '), params);
+  };
+}
+
+/** `SELECT <every column> … WHERE <property> IN (…)`, hydrated as `find()` would. */
+export function rowReader<E extends ObjectLiteral>(
+  repository: Repository<E>,
+  property: keyof E & string,
+): (keys: readonly unknown[]) => Promise<E[]> {
+  const { driver } = repository.manager.connection;
+  const { metadata } = repository;
+  const key = metadata.findColumnWithPropertyName(property);
+  if (!key) throw new Error(`${metadata.name} has no column ${property}`);
+  const head =
+    `SELECT ${metadata.columns.map((c) => driver.escape(c.databaseName)).join(', ')} ` +
+    `FROM ${driver.escape(metadata.tableName)} WHERE ${driver.escape(key.databaseName)} IN (`;
+  return async (keys) => {
+    const rows: Array<Record<string, unknown>> = await repository.query(
+      `${head}${keys.map(() => '?').join(', ')})`,
+      keys.map((value) => driver.preparePersistentValue(value, key)),
+    );
+    return rows.map((row) => {
+      const entity = metadata.create() as E;
+      for (const column of metadata.columns) {
+        column.setEntityValue(entity, driver.prepareHydratedValue(row[column.databaseName], column));
+      }
+      return entity;
+    });
+  };
+}
