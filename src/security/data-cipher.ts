@@ -1,5 +1,6 @@
-import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
+import { secureRandomBytes } from './hashing.js';
 
 export const DATA_ENCRYPTION_KEY = Symbol('DATA_ENCRYPTION_KEY');
 
@@ -16,7 +17,7 @@ export class DataCipher {
   }
 
   encrypt(plaintext: string): string {
-    const iv = randomBytes(12);
+    const iv = secureRandomBytes(12);
     const cipher = createCipheriv('aes-256-gcm', this.key, iv);
     const body = Buffer.concat([cipher.update(plaintext, 'utf8'), cipher.final()]);
     return [VERSION, iv, cipher.getAuthTag(), body]
