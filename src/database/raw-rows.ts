@@ -9,22 +9,43 @@ import type { ObjectLiteral, Repository } from 'typeorm';
  * relations, no embedded or generated columns), which is all the hot paths touch.
  */
 
-/** `INSERT … VALUES (…), (…)` of whole rows: every column is written. */
+/**
+ * `INSERT … VALUES (…), (…)` of whole rows: every column is written. With `onConflict` (the
+ * primary or a unique key's property), a row whose key exists replaces that row's other columns
+ * instead, in each driver's dialect. Rows of one call must not repeat a key.
+ */
 export function rowInserter<E extends ObjectLiteral>(
   repository: Repository<E>,
+  onConflict?: keyof E & string,
 ): (rows: E[]) => Promise<void> {
   const { driver } = repository.manager.connection;
   const { columns, tableName } = repository.metadata;
-  const head = `INSERT INTO ${driver.escape(tableName)} (${columns.map((c) => driver.escape(c.databaseName)).join(', ')}) VALUES `;
+  const names = columns.map((c) => driver.escape(c.databaseName));
+  const head = `INSERT INTO ${driver.escape(tableName)} (${names.join(', ')}) VALUES `;
   const tuple = `(${columns.map(() => '?').join(', ')})`;
+  const tail = onConflict ? upsertClause(repository, onConflict) : '';
   return async (rows) => {
     const params: unknown[] = [];
     for (const row of rows) {
       for (const column of columns)
         params.push(driver.preparePersistentValue(column.getEntityValue(row), column) ?? null);
     }
-    await repository.query(head + rows.map(() => tuple).join(', '), params);
+    await repository.query(head + rows.map(() => tuple).join(', ') + tail, params);
   };
+}
+
+function upsertClause<E extends ObjectLiteral>(repository: Repository<E>, property: string): string {
+  const { driver, options } = repository.manager.connection;
+  const key = repository.metadata.findColumnWithPropertyName(property);
+  if (!key) throw new Error(`${repository.metadata.name} has no column ${property}`);
+  const others = repository.metadata.columns
+    .filter((c) => c !== key)
+    .map((c) => driver.escape(c.databaseName));
+  if (options.type === 'better-sqlite3') {
+    return ` ON CONFLICT (${driver.escape(key.databaseName)}) DO UPDATE SET ${others.map((c) => `${c} = excluded.${c}`).join(', ')}`;
+  }
+  // MySQL 8 and MariaDB both accept VALUES(col) here (MySQL 8.0.20+ with a deprecation note).
+  return ` ON DUPLICATE KEY UPDATE ${others.map((c) => `${c} = VALUES(${c})`).join(', ')}`;
 }
 
 /** `SELECT <every column> … WHERE <property> IN (…)`, hydrated as `find()` would. */

@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import type { Repository } from 'typeorm';
 import { batchedWrite } from '../database/batching.js';
+import { rowInserter } from '../database/raw-rows.js';
 import { DataCipher } from '../security/data-cipher.js';
 import { SessionKeyEntity } from './session-key.entity.js';
 
@@ -15,13 +16,9 @@ export class SessionKeysService {
     @InjectRepository(SessionKeyEntity) private readonly keys: Repository<SessionKeyEntity>,
     private readonly cipher: DataCipher,
   ) {
-    this.upsert = batchedWrite((rows) =>
-      // One row per user (the latest login's key wins), as one multi-row upsert needs.
-      keys.upsert([...new Map(rows.map((row) => [row.userId, row])).values()], {
-        conflictPaths: ['userId'],
-        skipUpdateIfNoValuesChanged: false,
-      }),
-    );
+    const upsert = rowInserter(keys, 'userId');
+    // One row per user (the latest login's key wins), as one multi-row upsert needs.
+    this.upsert = batchedWrite((rows) => upsert([...new Map(rows.map((row) => [row.userId, row])).values()]));
   }
 
   save(userId: string, sessionKey: string): Promise<void> {
