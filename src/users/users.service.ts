@@ -80,7 +80,7 @@ export class UsersService {
 
   /** Visible users only: an erased one is gone as far as the API is concerned. */
   async getVisible(id: string): Promise<UserEntity> {
-    const user = await this.byId.getOrLoad(id, () => this.users.findOneBy({ id }));
+    const user = await this.cached(id);
     if (!user || user.status === 'erased') throw new AppError(ErrorCode.NOT_FOUND, 'no such user');
     return user;
   }
@@ -111,8 +111,12 @@ export class UsersService {
 
   /** Hot path (every authenticated request): answered from the cache in the common case. */
   async getAuthState(id: string): Promise<UserAuthState | null> {
-    const user = await this.byId.getOrLoad(id, () => this.users.findOneBy({ id }));
+    const user = await this.cached(id);
     return user && { role: user.role, status: user.status };
+  }
+
+  private cached(id: string): Promise<UserEntity | null> {
+    return this.byId.getOrLoad(id, () => this.users.findOneBy({ id }));
   }
 
   /** Role, status and erasure (admin, ADMIN_OPENIDS at login). */

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { InjectRepository } from '@nestjs/typeorm';
-import { In, IsNull, type Repository } from 'typeorm';
+import { IsNull, type Repository } from 'typeorm';
 import { AppError } from '../../common/errors/app-error.js';
 import { ErrorCode } from '../../common/errors/error-code.js';
 import type { RequestMeta } from '../../common/http/request-meta.js';
@@ -44,6 +44,7 @@ export class SessionsService {
   /** One insert per login and one read per refresh, batched across concurrent requests. */
   private readonly insert: (row: LoginSessionEntity) => Promise<void>;
   private readonly findById: (id: string) => Promise<LoginSessionEntity | null>;
+  private readonly readByIds: (ids: readonly string[]) => Promise<LoginSessionEntity[]>;
   /** Compare-and-set of the current refresh token, batched: true for the rotation that won. */
   private readonly swap: (rotation: Rotation) => Promise<boolean>;
 
@@ -55,7 +56,8 @@ export class SessionsService {
     this.refreshTtlMs = config.get('jwt', { infer: true }).refreshTtl * 1000;
     this.liveness = new InvalidatedCache(bus, 'sessions', { max: 200_000, maxAgeMs: 60_000 });
     this.insert = batchedWrite(rowInserter(sessions));
-    this.findById = batchedRead(rowReader(sessions, 'id'), (row) => row.id);
+    this.readByIds = rowReader(sessions, 'id');
+    this.findById = batchedRead(this.readByIds, (row) => row.id);
     this.swap = batched((rotations: Rotation[]) => this.swapAll(rotations));
   }
 
@@ -140,10 +142,7 @@ export class SessionsService {
       .where(`revoked_at IS NULL AND (${matches.join(' OR ')})`, params)
       .execute();
     if (rotations.length === 1) return [result.affected === 1];
-    const rows = await this.sessions.find({
-      select: { id: true, refreshTokenHash: true },
-      where: { id: In([...new Set(rotations.map((r) => r.id))]) },
-    });
+    const rows = await this.readByIds([...new Set(rotations.map((r) => r.id))]);
     const stored = new Map(rows.map((row) => [row.id, row.refreshTokenHash]));
     return rotations.map((r) => stored.get(r.id) === r.to);
   }
