@@ -15,4 +15,23 @@ export default tseslint.config(
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
     },
   },
+  {
+    // Request DTOs (env.schema.ts reads strings only, where null cannot occur).
+    files: ['src/**/dto/**/*.ts', 'src/**/*.dto.ts', 'src/**/*.query.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: [
+            {
+              name: 'class-validator',
+              importNames: ['IsOptional'],
+              message:
+                'IsOptional lets null through as well as absence: use Optional() or Nullable() from common/validation/presence.ts.',
+            },
+          ],
+        },
+      ],
+    },
+  },
 );

@@ -9,7 +9,7 @@ import { MetricsService } from '../metrics/metrics.service.js';
 import { SessionKeysService } from '../users/session-keys.service.js';
 import { toUserView } from '../users/user-view.js';
 import { UsersService } from '../users/users.service.js';
-import { WECHAT_CLIENT, type WechatClient } from '../wechat/wechat-client.port.js';
+import { WECHAT_CLIENT, type WechatClient, type WechatSession } from '../wechat/wechat-client.port.js';
 import type { LoginView, TokensView } from './dto/auth.dto.js';
 import { SessionsService, type IssuedSession } from './sessions/sessions.service.js';
 import { AccessTokenService } from './tokens/access-token.service.js';
@@ -45,6 +45,16 @@ export class AuthService {
 
   private async exchange(code: string, meta: RequestMeta): Promise<LoginView> {
     const wechatSession = await this.wechat.code2Session(code);
+    const first = await this.signIn(wechatSession, meta);
+    if (first !== 'erased') return first;
+    // The account was erased while this login was under way; the openid is free again, so the
+    // same WeChat user signs in as a new user, as any later login would.
+    const second = await this.signIn(wechatSession, meta);
+    if (second === 'erased') throw new AppError(ErrorCode.CONFLICT, 'the account changed during login');
+    return second;
+  }
+
+  private async signIn(wechatSession: WechatSession, meta: RequestMeta): Promise<LoginView | 'erased'> {
     const isAdmin = this.adminOpenids.has(wechatSession.openid);
     const { user, created } = await this.users.findOrCreateByOpenid(
       wechatSession.openid,
@@ -71,6 +81,18 @@ export class AuthService {
       this.sessionKeys.save(user.id, wechatSession.sessionKey),
       this.sessions.create(user.id, meta),
     ]);
+    // A disable or erasure may have committed since the user was read above: either it revoked
+    // this new session, or this read (which waits for it) sees its outcome.
+    const status = await this.users.statusAfterLogin(user.id);
+    if (status !== 'active') {
+      await this.sessions.revoke(session.sessionId, status === 'disabled' ? 'disabled' : 'erased');
+      if (status === 'disabled') {
+        await this.audit.record('login_refused', { userId: user.id, meta, detail: 'disabled' });
+        throw new AppError(ErrorCode.USER_DISABLED);
+      }
+      await this.sessionKeys.delete(user.id);
+      return 'erased';
+    }
     const entry = { userId: user.id, sessionId: session.sessionId, meta };
     await Promise.all([
       created ? this.audit.record('user_created', entry) : undefined,

@@ -1,4 +1,5 @@
 import DataLoader from 'dataloader';
+import { retryOnDeadlock } from './db-errors.js';
 
 /**
  * Group commit at the application's level: the single-row writes (and keyed reads) that many
@@ -22,10 +23,14 @@ export function batched<T, R>(run: (items: T[]) => Promise<R[]>): (item: T) => P
   return (item) => loader.load(item);
 }
 
-/** `write(rows)` stores every row in one statement; the returned function stores one row. */
+/**
+ * `write(rows)` stores every row in one statement; the returned function stores one row. A
+ * multi-row insert can deadlock with a transaction touching the same index range (a disable's
+ * revocation); the statement then left nothing behind and is run again.
+ */
 export function batchedWrite<T>(write: (rows: T[]) => Promise<unknown>): (row: T) => Promise<void> {
   return batched(async (rows: T[]) => {
-    await write(rows);
+    await retryOnDeadlock(() => write(rows));
     return rows.map(() => undefined);
   });
 }

@@ -48,10 +48,15 @@ function upsertClause<E extends ObjectLiteral>(repository: Repository<E>, proper
   return ` ON DUPLICATE KEY UPDATE ${others.map((c) => `${c} = VALUES(${c})`).join(', ')}`;
 }
 
-/** `SELECT <every column> … WHERE <property> IN (…)`, hydrated as `find()` would. */
+/**
+ * `SELECT <every column> … WHERE <property> IN (…)`, hydrated as `find()` would. `shareLock` makes
+ * it a locking read on MySQL/MariaDB (it waits for transactions holding those rows and sees what
+ * they committed); SQLite has one writer at a time, so a plain read already sees committed rows.
+ */
 export function rowReader<E extends ObjectLiteral>(
   repository: Repository<E>,
   property: keyof E & string,
+  options: { shareLock?: boolean } = {},
 ): (keys: readonly unknown[]) => Promise<E[]> {
   const { driver } = repository.manager.connection;
   const { metadata } = repository;
@@ -60,9 +65,13 @@ export function rowReader<E extends ObjectLiteral>(
   const head =
     `SELECT ${metadata.columns.map((c) => driver.escape(c.databaseName)).join(', ')} ` +
     `FROM ${driver.escape(metadata.tableName)} WHERE ${driver.escape(key.databaseName)} IN (`;
+  const lock =
+    options.shareLock && repository.manager.connection.options.type !== 'better-sqlite3'
+      ? ' LOCK IN SHARE MODE'
+      : '';
   return async (keys) => {
     const rows: Array<Record<string, unknown>> = await repository.query(
-      `${head}${keys.map(() => '?').join(', ')})`,
+      `${head}${keys.map(() => '?').join(', ')})${lock}`,
       keys.map((value) => driver.preparePersistentValue(value, key)),
     );
     return rows.map((row) => {

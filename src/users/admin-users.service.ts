@@ -3,6 +3,7 @@ import { InjectRepository } from '@nestjs/typeorm';
 import type { Repository } from 'typeorm';
 import { AuditService } from '../audit/audit.service.js';
 import { SessionsService } from '../auth/sessions/sessions.service.js';
+import { UnitOfWork } from '../database/unit-of-work.js';
 import { AppError } from '../common/errors/app-error.js';
 import { ErrorCode } from '../common/errors/error-code.js';
 import type { RequestMeta } from '../common/http/request-meta.js';
@@ -28,6 +29,7 @@ export class AdminUsersService {
     private readonly sessions: SessionsService,
     private readonly sessionKeys: SessionKeysService,
     private readonly audit: AuditService,
+    private readonly uow: UnitOfWork,
   ) {}
 
   async list(query: ListUsersQuery): Promise<UserPage> {
@@ -68,47 +70,47 @@ export class AdminUsersService {
     if (changes.status && changes.status !== user.status) patch.status = changes.status;
     if (Object.keys(patch).length === 0) return user;
 
-    await this.accounts.setAuthState(id, patch);
-    if (patch.status === 'disabled') await this.sessions.revokeAllForUser(id, 'disabled');
-    if (patch.role) {
-      await this.audit.record('role_changed', {
-        userId: id,
-        actorId,
-        meta,
-        detail: `${user.role}->${patch.role}`,
-      });
-    }
-    if (patch.status) {
-      await this.audit.record('status_changed', {
-        userId: id,
-        actorId,
-        meta,
-        detail: `${user.status}->${patch.status}`,
-      });
-    }
+    // One transaction: a disable that stored the status but not the revocation would let the old
+    // tokens work again after a later enable.
+    await this.uow.run(async (tx) => {
+      await this.accounts.setAuthState(id, patch, tx);
+      if (patch.status === 'disabled') await this.sessions.revokeAllForUser(id, 'disabled', tx);
+      if (patch.role) {
+        await this.audit.record(
+          'role_changed',
+          { userId: id, actorId, meta, detail: `${user.role}->${patch.role}` },
+          tx,
+        );
+      }
+      if (patch.status) {
+        await this.audit.record(
+          'status_changed',
+          { userId: id, actorId, meta, detail: `${user.status}->${patch.status}` },
+          tx,
+        );
+      }
+    });
     return this.accounts.getVisible(id);
   }
 
   /**
-   * Erasure: personal data goes (openid and unionid too, so a later login makes a new user), the
-   * row stays anonymous so audit entries still resolve.
+   * Erasure, in one transaction: personal data goes (openid and unionid too, so a later login makes
+   * a new user), logins end and lose their IP and user agent, the session key goes, and the user's
+   * audit entries keep only ids, event names and times. The row stays, anonymous, so audit entries
+   * still resolve. A write racing the erasure either lands before it (and is blanked) or is
+   * refused after it (UsersService.write).
    */
   async erase(actorId: string, id: string, meta: RequestMeta): Promise<void> {
     await this.accounts.getVisible(id);
     if (id === actorId) throw new AppError(ErrorCode.CONFLICT, 'admins cannot erase themselves');
-    await this.accounts.setAuthState(id, {
-      status: 'erased',
-      erasedAt: new Date(),
-      openid: null,
-      unionid: null,
-      nickname: null,
-      avatarUrl: null,
-      gender: 0,
-      phoneEncrypted: null,
-      phoneMasked: null,
+    await this.uow.run(async (tx) => {
+      await this.accounts.erase(id, tx);
+      await this.sessions.revokeAllForUser(id, 'erased', tx);
+      await this.sessions.forgetClientDetails(id, tx);
+      await this.sessionKeys.delete(id, tx);
+      await this.audit.forgetUser(id, tx);
+      // The admin's request id ties the erasure to the admin's own request log; no IP is kept.
+      await this.audit.record('user_erased', { userId: id, actorId, meta: { ...meta, ip: '' } }, tx);
     });
-    await this.sessions.revokeAllForUser(id, 'erased');
-    await this.sessionKeys.delete(id);
-    await this.audit.record('user_erased', { userId: id, actorId, meta });
   }
 }

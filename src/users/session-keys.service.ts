@@ -3,6 +3,7 @@ import { InjectRepository } from '@nestjs/typeorm';
 import type { Repository } from 'typeorm';
 import { batchedWrite } from '../database/batching.js';
 import { rowInserter } from '../database/raw-rows.js';
+import type { Transaction } from '../database/unit-of-work.js';
 import { DataCipher } from '../security/data-cipher.js';
 import { SessionKeyEntity } from './session-key.entity.js';
 
@@ -35,7 +36,7 @@ export class SessionKeysService {
     return row ? this.cipher.decrypt(row.sessionKeyEncrypted) : null;
   }
 
-  async delete(userId: string): Promise<void> {
-    await this.keys.delete({ userId });
+  async delete(userId: string, tx?: Transaction): Promise<void> {
+    await (tx?.manager ?? this.keys.manager).delete(SessionKeyEntity, { userId });
   }
 }

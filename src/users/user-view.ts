@@ -1,7 +1,7 @@
 import { ApiProperty } from '@nestjs/swagger';
 import type { UserEntity, UserRole } from './user.entity.js';
 
-/** The public shape of a user (CONTRACT.md `User`). Nothing else decides what leaves the service. */
+/** The public shape of a user (docs/api.md `User`). Nothing else decides what leaves the service. */
 export class UserView {
   @ApiProperty({ example: '6f1c2b9e-3d5a-4c1e-9a63-0b7d4f2e8a11' }) id!: string;
   @ApiProperty({ type: String, nullable: true }) nickname!: string | null;

@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { UnitOfWork } from '../database/unit-of-work.js';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { AuditModule } from '../audit/audit.module.js';
 import { SessionsModule } from '../auth/sessions/sessions.module.js';
@@ -19,7 +20,7 @@ import { UsersService } from './users.service.js';
     AuditModule,
   ],
   controllers: [UsersController, AdminUsersController],
-  providers: [UsersService, AdminUsersService, SessionKeysService],
+  providers: [UsersService, AdminUsersService, SessionKeysService, UnitOfWork],
   exports: [UsersService, SessionKeysService],
 })
 export class UsersModule {}

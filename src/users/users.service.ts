@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
-import type { Repository } from 'typeorm';
+import { Not, type Repository } from 'typeorm';
 import { AuditService } from '../audit/audit.service.js';
 import { AppError } from '../common/errors/app-error.js';
 import { ErrorCode } from '../common/errors/error-code.js';
@@ -10,13 +10,14 @@ import { InvalidatedCache } from '../common/invalidation/invalidated-cache.js';
 import { INVALIDATION_BUS, type InvalidationBus } from '../common/invalidation/invalidation-bus.port.js';
 import { batchedRead } from '../database/batching.js';
 import { rowReader } from '../database/raw-rows.js';
+import type { Transaction } from '../database/unit-of-work.js';
 import { isUniqueViolation } from '../database/db-errors.js';
 import { DataCipher } from '../security/data-cipher.js';
 import { WECHAT_CLIENT, type WechatClient } from '../wechat/wechat-client.port.js';
 import type { UpdateProfileDto } from './dto/update-profile.dto.js';
 import type { UserAuthState } from './user-auth-state.js';
 import { maskPhone } from './user-view.js';
-import { UserEntity, type UserRole } from './user.entity.js';
+import { UserEntity, type UserRole, type UserStatus } from './user.entity.js';
 
 /** A user's own account: creation at first login, profile, phone, and the state auth checks. */
 @Injectable()
@@ -28,6 +29,8 @@ export class UsersService {
   private readonly byId: InvalidatedCache<UserEntity>;
   /** Every login looks its user up: batched across concurrent logins (database/batching.ts). */
   private readonly findByOpenid: (openid: string) => Promise<UserEntity | null>;
+  /** The status as committed, waiting for a disable or erasure in progress (a locking read). */
+  private readonly committedStatus: (id: string) => Promise<UserEntity | null>;
 
   constructor(
     @InjectRepository(UserEntity) private readonly users: Repository<UserEntity>,
@@ -38,6 +41,7 @@ export class UsersService {
   ) {
     this.byId = new InvalidatedCache(bus, 'users', { max: 100_000, maxAgeMs: 60_000 });
     this.findByOpenid = batchedRead(rowReader(users, 'openid'), (row) => row.openid as string);
+    this.committedStatus = batchedRead(rowReader(users, 'id', { shareLock: true }), (row) => row.id);
   }
 
   /**
@@ -109,6 +113,16 @@ export class UsersService {
     return { ...user, ...patch };
   }
 
+  /**
+   * A login's last word, read after its session was stored: the user's status as committed, past
+   * any disable or erasure still in progress (their transaction holds the row; this read waits).
+   * Either that transaction revoked the new session, or this read sees its outcome: no login
+   * started before a disable survives it.
+   */
+  async statusAfterLogin(id: string): Promise<UserStatus | null> {
+    return (await this.committedStatus(id))?.status ?? null;
+  }
+
   /** Hot path (every authenticated request): answered from the cache in the common case. */
   async getAuthState(id: string): Promise<UserAuthState | null> {
     const user = await this.cached(id);
@@ -119,14 +133,47 @@ export class UsersService {
     return this.byId.getOrLoad(id, () => this.users.findOneBy({ id }));
   }
 
-  /** Role, status and erasure (admin, ADMIN_OPENIDS at login). */
-  setAuthState(id: string, patch: Partial<UserEntity>): Promise<void> {
-    return this.write(id, { ...patch, updatedAt: new Date() });
+  /** Role and status (admin, ADMIN_OPENIDS at login); inside `tx` when part of a larger rule. */
+  setAuthState(
+    id: string,
+    patch: Pick<Partial<UserEntity>, 'role' | 'status'>,
+    tx?: Transaction,
+  ): Promise<void> {
+    return this.write(id, { ...patch, updatedAt: new Date() }, tx);
   }
 
-  /** The one writer of user rows after creation, so no instance's cache can go stale. */
-  private async write(id: string, patch: Partial<UserEntity>): Promise<void> {
-    await this.users.update({ id }, patch);
-    await this.byId.invalidate([id]);
+  /** Blanks every personal field (openid and unionid too: a later login makes a new user). */
+  erase(id: string, tx: Transaction): Promise<void> {
+    return this.write(
+      id,
+      {
+        status: 'erased',
+        erasedAt: new Date(),
+        openid: null,
+        unionid: null,
+        nickname: null,
+        avatarUrl: null,
+        gender: 0,
+        phoneEncrypted: null,
+        phoneMasked: null,
+        updatedAt: new Date(),
+      },
+      tx,
+    );
+  }
+
+  /**
+   * The one writer of user rows after creation, so no instance's cache can go stale. An erased
+   * user stays blank: the update only matches a row that is not erased, so a write that was
+   * already under way when the erasure committed (a phone binding waiting on WeChat) changes
+   * nothing and answers 404.
+   */
+  private async write(id: string, patch: Partial<UserEntity>, tx?: Transaction): Promise<void> {
+    const manager = tx?.manager ?? this.users.manager;
+    const result = await manager.update(UserEntity, { id, status: Not('erased') }, patch);
+    if (result.affected === 0) throw new AppError(ErrorCode.NOT_FOUND, 'no such user');
+    const invalidate = () => this.byId.invalidate([id]);
+    if (tx) tx.afterCommit(invalidate);
+    else await invalidate();
   }
 }

@@ -1,5 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsBoolean, IsNotEmpty, IsOptional, IsString, MaxLength } from 'class-validator';
+import { IsBoolean, IsNotEmpty, IsString, MaxLength } from 'class-validator';
+import { Optional } from '../../common/validation/presence.js';
 import { UserView } from '../../users/user-view.js';
 
 export { WechatCodeDto as LoginDto } from '../../users/dto/wechat-code.dto.js';
@@ -14,7 +15,7 @@ export class RefreshDto {
 
 export class LogoutDto {
   @ApiPropertyOptional({ description: "end every login of this user, not only this one's", default: false })
-  @IsOptional()
+  @Optional()
   @IsBoolean()
   allDevices?: boolean;
 }

@@ -82,6 +82,30 @@ describe('SessionsService', () => {
     expect(await sessions.isLive(login.sessionId, USER)).toBe(true);
   });
 
+  it('a made-up token of an older generation is unknown (40102), not reuse: the login lives on', async () => {
+    const login = await sessions.create(USER, meta);
+    const next = await refresh(login.refreshToken);
+    // What anyone who has seen one access token (its sid) could send, with or without a tag.
+    for (const forged of [
+      `${login.sessionId}.0.${'A'.repeat(43)}`,
+      `${login.sessionId}.0.${'A'.repeat(43)}.${'A'.repeat(22)}`,
+      // A real spent token's nonce under another generation: the tag covers the generation.
+      login.refreshToken.replace(`${login.sessionId}.0.`, `${login.sessionId}.1.`),
+    ]) {
+      expect(await codeOf(refresh(forged))).toBe(ErrorCode.REFRESH_TOKEN_INVALID);
+    }
+    expect(await sessions.isLive(login.sessionId, USER)).toBe(true);
+    expect(await codeOf(refresh(next.refreshToken))).toBe('ok');
+  });
+
+  it('a token issued before tags existed still refreshes, and can never declare reuse', async () => {
+    const login = await sessions.create(USER, meta);
+    const legacySpent = `${login.sessionId}.0.${'B'.repeat(43)}`;
+    await refresh(login.refreshToken);
+    expect(await codeOf(refresh(legacySpent))).toBe(ErrorCode.REFRESH_TOKEN_INVALID);
+    expect(await sessions.isLive(login.sessionId, USER)).toBe(true);
+  });
+
   it('logout of all devices ends every login of the user at once', async () => {
     const other = '33333333-3333-4333-8333-333333333333';
     const a = await sessions.create(other, meta);

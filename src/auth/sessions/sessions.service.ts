@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { InjectRepository } from '@nestjs/typeorm';
-import { IsNull, type Repository } from 'typeorm';
+import { IsNull, MoreThan, Not, type EntityManager, type Repository } from 'typeorm';
 import { AppError } from '../../common/errors/app-error.js';
 import { ErrorCode } from '../../common/errors/error-code.js';
 import type { RequestMeta } from '../../common/http/request-meta.js';
@@ -11,8 +11,9 @@ import { INVALIDATION_BUS, type InvalidationBus } from '../../common/invalidatio
 import type { AppConfig } from '../../config/app-config.js';
 import { batched, batchedRead, batchedWrite } from '../../database/batching.js';
 import { rowInserter, rowReader } from '../../database/raw-rows.js';
+import type { Transaction } from '../../database/unit-of-work.js';
 import { LoginSessionEntity, type RevokeReason } from './login-session.entity.js';
-import { issueRefreshToken, parseRefreshToken } from './refresh-token.js';
+import { RefreshTokenCodec } from './refresh-token.js';
 
 /** One refresh: move the login `id` from the token hashed `from` to the one hashed `to`. */
 interface Rotation {
@@ -39,6 +40,7 @@ export interface IssuedSession {
 @Injectable()
 export class SessionsService {
   private readonly refreshTtlMs: number;
+  private readonly tokens: RefreshTokenCodec;
   /** Liveness per login id, read on every authenticated request; every revocation clears it everywhere. */
   private readonly liveness: InvalidatedCache<SessionState>;
   /** One insert per login and one read per refresh, batched across concurrent requests. */
@@ -53,7 +55,9 @@ export class SessionsService {
     @Inject(INVALIDATION_BUS) bus: InvalidationBus,
     config: ConfigService<AppConfig, true>,
   ) {
-    this.refreshTtlMs = config.get('jwt', { infer: true }).refreshTtl * 1000;
+    const jwt = config.get('jwt', { infer: true });
+    this.refreshTtlMs = jwt.refreshTtl * 1000;
+    this.tokens = new RefreshTokenCodec(jwt.secret);
     this.liveness = new InvalidatedCache(bus, 'sessions', { max: 200_000, maxAgeMs: 60_000 });
     this.insert = batchedWrite(rowInserter(sessions));
     this.readByIds = rowReader(sessions, 'id');
@@ -65,7 +69,7 @@ export class SessionsService {
     const id = randomUUID();
     const now = new Date();
     const expiresAt = new Date(now.getTime() + this.refreshTtlMs);
-    const { token, hash } = issueRefreshToken(id, 0);
+    const { token, hash } = this.tokens.issue(id, 0);
     await this.insert({
       id,
       userId,
@@ -84,7 +88,7 @@ export class SessionsService {
 
   /** The login a refresh token belongs to, if it could be one of ours; rotation happens in rotate(). */
   async findForRefresh(refreshToken: string): Promise<LoginSessionEntity> {
-    const parsed = parseRefreshToken(refreshToken);
+    const parsed = this.tokens.parse(refreshToken);
     const session = parsed && (await this.findById(parsed.sessionId));
     if (!session) throw new AppError(ErrorCode.REFRESH_TOKEN_INVALID);
     return session;
@@ -96,18 +100,24 @@ export class SessionsService {
    * of such a race, revoke the whole login, as a stolen token used twice would.
    */
   async rotate(session: LoginSessionEntity, refreshToken: string): Promise<IssuedSession> {
-    const parsed = parseRefreshToken(refreshToken);
+    const parsed = this.tokens.parse(refreshToken);
     const now = new Date();
     if (!parsed || session.revokedAt || session.expiresAt.getTime() <= now.getTime()) {
       throw new AppError(ErrorCode.REFRESH_TOKEN_INVALID);
     }
     if (parsed.hash !== session.refreshTokenHash) {
-      if (parsed.generation < session.generation) return this.reuseDetected(session.id);
+      // Only a token we really issued for this login, now spent, is reuse; anything else is unknown.
+      if (parsed.issuedByUs && parsed.generation < session.generation) return this.reuseDetected(session.id);
       throw new AppError(ErrorCode.REFRESH_TOKEN_INVALID);
     }
-    const next = issueRefreshToken(session.id, session.generation + 1);
+    const next = this.tokens.issue(session.id, session.generation + 1);
     const won = await this.swap({ id: session.id, from: parsed.hash, to: next.hash });
-    if (!won) return this.reuseDetected(session.id);
+    if (!won) {
+      // Lost to a revocation that landed after the read (logout, disable), not to another refresh.
+      const current = await this.findById(session.id);
+      if (!current || current.revokedAt) throw new AppError(ErrorCode.REFRESH_TOKEN_INVALID);
+      return this.reuseDetected(session.id);
+    }
     return {
       sessionId: session.id,
       userId: session.userId,
@@ -160,16 +170,39 @@ export class SessionsService {
     await this.liveness.invalidate([sessionId]);
   }
 
-  /** Ends every live login of a user; returns how many were live. */
-  async revokeAllForUser(userId: string, reason: RevokeReason): Promise<number> {
-    const live = await this.sessions.find({ select: { id: true }, where: { userId, revokedAt: IsNull() } });
-    if (live.length === 0) return 0;
-    await this.sessions.update(
+  /**
+   * Ends every live login of a user; returns how many were live. Inside `tx` (disable, erasure) the
+   * revocation commits with the rest of the rule, and caches are cleared only after the commit.
+   */
+  async revokeAllForUser(userId: string, reason: RevokeReason, tx?: Transaction): Promise<number> {
+    const manager = tx?.manager ?? this.sessions.manager;
+    const now = new Date();
+    const result = await manager.update(
+      LoginSessionEntity,
       { userId, revokedAt: IsNull() },
-      { revokedAt: new Date(), revokeReason: reason },
+      { revokedAt: now, revokeReason: reason },
     );
-    await this.liveness.invalidate(live.map((s) => s.id));
-    return live.length;
+    // Read after the update, so every row it touched is seen (a read before it could miss a login
+    // inserted meanwhile). Every revoked login that has not expired is dropped from the caches,
+    // the ones ended earlier too: harmless, and no row can slip between a read and the update.
+    const ids = await this.revokedUnexpiredIds(manager, userId, now);
+    const invalidate = () => this.liveness.invalidate(ids);
+    if (tx) tx.afterCommit(invalidate);
+    else await invalidate();
+    return result.affected ?? 0;
+  }
+
+  /** Erasure: the client details of every login of the user (IP, user agent) are blanked. */
+  async forgetClientDetails(userId: string, tx: Transaction): Promise<void> {
+    await tx.manager.update(LoginSessionEntity, { userId }, { ip: null, userAgent: null });
+  }
+
+  private async revokedUnexpiredIds(manager: EntityManager, userId: string, now: Date): Promise<string[]> {
+    const rows = await manager.find(LoginSessionEntity, {
+      select: { id: true },
+      where: { userId, revokedAt: Not(IsNull()), expiresAt: MoreThan(now) },
+    });
+    return rows.map((row) => row.id);
   }
 
   /** Hot path: is this login still on? Answered from the cache that every revocation clears. */

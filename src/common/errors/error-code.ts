@@ -1,5 +1,5 @@
 /**
- * The one catalogue of failure codes (CONTRACT.md, "Envelope"). The HTTP status is the code's first
+ * The one catalogue of failure codes (docs/api.md, "Envelope"). The HTTP status is the code's first
  * three digits, so a code can never be sent with the wrong status.
  */
 export enum ErrorCode {
@@ -17,6 +17,7 @@ export enum ErrorCode {
   NOT_FOUND = 40400,
   CONFLICT = 40900,
   PAYLOAD_TOO_LARGE = 41300,
+  HEADERS_TOO_LARGE = 43100,
   RATE_LIMITED = 42900,
   INTERNAL = 50000,
   WECHAT_ERROR = 50200,
@@ -39,6 +40,7 @@ export const DEFAULT_MESSAGES: Record<ErrorCode, string> = {
   [ErrorCode.NOT_FOUND]: 'not found',
   [ErrorCode.CONFLICT]: 'conflict with current state',
   [ErrorCode.PAYLOAD_TOO_LARGE]: 'request body too large',
+  [ErrorCode.HEADERS_TOO_LARGE]: 'request headers too large',
   [ErrorCode.RATE_LIMITED]: 'too many requests',
   [ErrorCode.INTERNAL]: 'internal error',
   [ErrorCode.WECHAT_ERROR]: 'WeChat answered with an error',

@@ -1,14 +1,15 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
-import { IsIn, IsOptional } from 'class-validator';
+import { IsIn } from 'class-validator';
+import { Optional } from '../../common/validation/presence.js';
 
 export class AdminUpdateUserDto {
   @ApiPropertyOptional({ enum: ['active', 'disabled'] })
-  @IsOptional()
+  @Optional()
   @IsIn(['active', 'disabled'])
   status?: 'active' | 'disabled';
 
   @ApiPropertyOptional({ enum: ['user', 'admin'] })
-  @IsOptional()
+  @Optional()
   @IsIn(['user', 'admin'])
   role?: 'user' | 'admin';
 }

@@ -1,22 +1,28 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
-import { IsIn, IsOptional, IsString, IsUrl, Length, MaxLength } from 'class-validator';
+import { IsIn, IsString, IsUrl, Length, MaxLength } from 'class-validator';
+import { Nullable, Optional } from '../../common/validation/presence.js';
 
 export class UpdateProfileDto {
-  @ApiPropertyOptional({ minLength: 1, maxLength: 64 })
-  @IsOptional()
+  @ApiPropertyOptional({ minLength: 1, maxLength: 64, nullable: true, description: 'null clears it' })
+  @Nullable()
   @IsString()
   @Length(1, 64)
   nickname?: string;
 
-  @ApiPropertyOptional({ maxLength: 1024, example: 'https://thirdwx.qlogo.cn/avatar.png' })
-  @IsOptional()
+  @ApiPropertyOptional({
+    maxLength: 1024,
+    nullable: true,
+    example: 'https://thirdwx.qlogo.cn/avatar.png',
+    description: 'null clears it',
+  })
+  @Nullable()
   @IsString()
   @MaxLength(1024)
   @IsUrl({ protocols: ['http', 'https'], require_protocol: true, require_tld: false })
   avatarUrl?: string;
 
-  @ApiPropertyOptional({ enum: [0, 1, 2] })
-  @IsOptional()
+  @ApiPropertyOptional({ enum: [0, 1, 2], description: '0 unknown, 1 male, 2 female; never null' })
+  @Optional()
   @IsIn([0, 1, 2])
   gender?: number;
 }

@@ -2,9 +2,17 @@ import { Inject, Injectable } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { AppError } from '../../common/errors/app-error.js';
 import { ErrorCode } from '../../common/errors/error-code.js';
+import { exceededBound } from '../../common/validation/json-bounds.js';
 import type { AppConfig } from '../../config/app-config.js';
 import { SessionKeysService } from '../../users/session-keys.service.js';
 import { WECHAT_CRYPTO, type WechatCrypto } from '../wechat-crypto.port.js';
+
+/**
+ * WeChat's decrypted data (user info, run data, share info) is a few levels deep. Deeper data is not
+ * WeChat's: refused before it reaches the serialiser, whose recursion overflowed at 20,000 levels.
+ * The values bound only keeps the walk finite: 64 KiB of base64 cannot hold more.
+ */
+const DECRYPTED_BOUNDS = { maxValues: 100_000, maxDepth: 64 };
 
 /** Identifiers WeChat puts in decrypted data that the contract never lets out. */
 const WITHHELD = new Set(['watermark', 'openId', 'unionId', 'openid', 'unionid']);
@@ -26,6 +34,11 @@ export class WechatDataService {
     const sessionKey = await this.sessionKeys.get(userId);
     if (!sessionKey) throw new AppError(ErrorCode.WECHAT_SESSION_KEY_STALE);
     const plain = this.crypto.decryptData({ encryptedData, iv, sessionKey, appId: this.appId });
+    if (exceededBound(plain, DECRYPTED_BOUNDS) !== null) {
+      throw new AppError(ErrorCode.VALIDATION_FAILED, 'validation failed', {
+        data: { errors: [{ field: 'encryptedData', message: 'decrypts to data nested too deeply' }] },
+      });
+    }
     return Object.fromEntries(Object.entries(plain).filter(([key]) => !WITHHELD.has(key)));
   }
 }
