@@ -1,4 +1,4 @@
-// ESM setup required by Nest 12 (see ../shared/STACK.md): ts-jest in ESM mode and `.js` import suffixes
+// ESM setup required by Nest 12: ts-jest in ESM mode and `.js` import suffixes
 // mapped back to the TypeScript sources.
 const common = {
   extensionsToTreatAsEsm: ['.ts'],

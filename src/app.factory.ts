@@ -119,7 +119,7 @@ function configureHttp(app: NestFastifyApplication, config: AppConfig, logger: P
       .setTitle('WeChat mini-program backend')
       .setDescription(
         'Every JSON answer is an envelope `{ code, message, data, requestId }`; `code` is 0 on success, ' +
-          'otherwise the exact cause (see CONTRACT.md), with the HTTP status giving its class.',
+          'otherwise the exact cause (see docs/api.md in the repository), with the HTTP status giving its class.',
       )
       .setVersion('1')
       .addBearerAuth({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT' })

@@ -16,7 +16,7 @@ if (!process.execArgv.some((arg) => arg.startsWith('--heap-growing-percent'))) {
   setFlagsFromString('--heap-growing-percent=20');
 }
 
-/** In-flight requests get this long after SIGTERM; then the rest are cut (CONTRACT.md). */
+/** In-flight requests get this long after SIGTERM; then the rest are cut (docs/api.md). */
 const DRAIN_MS = 10_000;
 
 async function main(): Promise<void> {

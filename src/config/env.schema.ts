@@ -16,7 +16,7 @@ const toInt = ({ value }: { value: unknown }) =>
   value === undefined || value === '' ? undefined : /^-?\d+$/.test(String(value)) ? Number(value) : value;
 const emptyToUndefined = ({ value }: { value: unknown }) => (value === '' ? undefined : value);
 
-/** Raw environment as CONTRACT.md lists it; checked by class-validator before anything starts. */
+/** Raw environment as docs/api.md lists it; checked by class-validator before anything starts. */
 export class EnvironmentVariables {
   @IsOptional() @IsIn(['production', 'development', 'test']) NODE_ENV?: string;
   @IsOptional() @Transform(toInt) @IsInt() @Min(0) @Max(65535) PORT?: number;

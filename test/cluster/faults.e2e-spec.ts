@@ -23,7 +23,7 @@ const ME = '/api/v1/users/me';
 const PHONE = '/api/v1/users/me/phone';
 const READY = '/api/v1/health/ready';
 const LIVE = '/api/v1/health/live';
-/** CONTRACT.md: a request needing an unreachable dependency answers 503 within 3 s, ready within 3 s. */
+/** docs/api.md: a request needing an unreachable dependency answers 503 within 3 s, ready within 3 s. */
 const WITHIN_MS = 3000;
 
 const CUTS: Array<[string, CutOptions]> = [

@@ -9,7 +9,7 @@ import { Cluster, timed, waitUntil, type ClusterLogin, type Instance } from '../
 
 const PHONE = '/api/v1/users/me/phone';
 const WECHAT_TIMEOUT_MS = 1500;
-/** CONTRACT.md: the lock on the access-token fetch expires after at most WECHAT_TIMEOUT_MS + 2 s. */
+/** docs/api.md: the lock on the access-token fetch expires after at most WECHAT_TIMEOUT_MS + 2 s. */
 const LOCK_TTL_MS = WECHAT_TIMEOUT_MS + 2000;
 const DRAIN_MS = 10_000;
 

@@ -33,7 +33,7 @@ export class AccessTokenProvider {
   private inflight: Promise<string> | null = null;
   private readonly appId: string;
   private readonly appSecret: string;
-  /** A crashed holder delays the others by at most this (CONTRACT.md: timeout + 2 s at most). */
+  /** A crashed holder delays the others by at most this (docs/api.md: timeout + 2 s at most). */
   private readonly lockTtlMs: number;
 
   constructor(

@@ -3,7 +3,7 @@ import { AppError } from '../../common/errors/app-error.js';
 import { ErrorCode } from '../../common/errors/error-code.js';
 import { NodeWechatCrypto } from './node-wechat-crypto.js';
 
-// WeChat's published sample (WXBizDataCrypt demo), quoted in ../shared/WECHAT.md.
+// WeChat's published sample (WXBizDataCrypt demo).
 const VECTOR = {
   appId: 'wx4f4bc4dec97d474b',
   sessionKey: 'tiihtNczf5v6AKRyjwEUhQ==',
