@@ -3,8 +3,8 @@
  * the code: the operations of the served OpenAPI document, the ErrorCode catalogue and the variables
  * of the environment schema must each match what the reference documents, in both directions.
  */
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, readFileSync } from 'node:fs';
+import { join, resolve, sep } from 'node:path';
 import { getMetadataStorage } from 'class-validator';
 import { ErrorCode, httpStatusOf } from '../../src/common/errors/error-code.js';
 import { EnvironmentVariables } from '../../src/config/env.schema.js';
@@ -173,7 +173,15 @@ describe('API reference (docs/api.md)', () => {
     expect(documentedVariables().filter((name) => !known.has(name))).toEqual([]);
   });
 
-  it('stands on its own: no pointer to files outside the repository', () => {
-    expect(REFERENCE).not.toMatch(/\.\.\/shared|CONTRACT\.md/);
+  it('stands on its own: every link and every Markdown file it names lies inside the repository', () => {
+    const inside = (path: string) => path.startsWith(ROOT + sep) && existsSync(path);
+    const links = [...REFERENCE.matchAll(/\]\(([^)\s]+)\)/g)]
+      .map((match) => match[1].split('#')[0])
+      .filter((target) => target !== '' && !/^[a-z]+:/i.test(target));
+    expect(links.filter((target) => !inside(resolve(ROOT, 'docs', target)))).toEqual([]);
+    const named = [...REFERENCE.matchAll(/[\w./-]*\.md\b/g)].map((match) => match[0]);
+    expect(
+      named.filter((name) => !inside(resolve(ROOT, name)) && !inside(resolve(ROOT, 'docs', name))),
+    ).toEqual([]);
   });
 });
