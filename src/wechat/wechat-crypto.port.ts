@@ -1,4 +1,4 @@
-/** WeChat's own cryptography (WECHAT.md): encryptedData decryption and the checkSession signature. */
+/** WeChat's own cryptography (WeChat's documentation): encryptedData decryption and the checkSession signature. */
 export const WECHAT_CRYPTO = Symbol('WECHAT_CRYPTO');
 
 export interface WechatCrypto {

@@ -1,6 +1,6 @@
 /**
  * A fake WeChat API server for tests: a real HTTP server on 127.0.0.1 speaking the wire format of
- * WECHAT.md (every error is HTTP 200 `{errcode, errmsg}`), with controls to script failures.
+ * WeChat's documentation (every error is HTTP 200 `{errcode, errmsg}`), with controls to script failures.
  *
  *   const fake = await FakeWechat.start({ appId, appSecret });
  *   env.WECHAT_API_BASE_URL = fake.url;

@@ -2,7 +2,7 @@
  * WeChat's HTTP side for unit tests of the live client and the access-token provider: its state in
  * this process's memory (tokens, scripted answers, every call recorded), served on a loopback port
  * so the client under test speaks real HTTP whatever library it uses. It keeps WeChat's stable-token
- * rules and wire format (WECHAT.md: errors as HTTP 200 `{errcode, errmsg}`), reads the clock it is
+ * rules and wire format (WeChat's documentation: errors as HTTP 200 `{errcode, errmsg}`), reads the clock it is
  * given (a test's fake clock), and lets the test order events: hold a call, act before answering.
  *
  *   const wechat = await InMemoryWechat.start({ appId, appSecret });   // wechat.url for the client
@@ -158,7 +158,7 @@ export class InMemoryWechat {
   /**
    * The current token stops working: calls carrying it answer `errcode`. With `rotate`, the next
    * normal stable_token call hands out a new token; without it WeChat keeps handing out the refused
-   * one until `force_refresh: true` (both happen, WECHAT.md).
+   * one until `force_refresh: true` (both happen, WeChat's documentation).
    */
   refuse(errcode = 40001, options: { rotate?: boolean } = {}): string | undefined {
     const refused = this.current;

@@ -6,7 +6,7 @@ import type { WechatCrypto } from '../wechat-crypto.port.js';
 
 const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
 
-/** WECHAT.md: AES-128-CBC / PKCS#7 with the session key, and the checkSession HMAC. */
+/** WeChat's documentation: AES-128-CBC / PKCS#7 with the session key, and the checkSession HMAC. */
 @Injectable()
 export class NodeWechatCrypto implements WechatCrypto {
   decryptData(input: {
@@ -28,7 +28,7 @@ export class NodeWechatCrypto implements WechatCrypto {
       data = JSON.parse(strictUtf8.decode(plain));
     } catch {
       // A padding or JSON failure almost always means the data predates the session key: the
-      // client fetched it before a fresh wx.login (WECHAT.md), hence "log in again".
+      // client fetched it before a fresh wx.login (WeChat's documentation), hence "log in again".
       throw new AppError(ErrorCode.WECHAT_SESSION_KEY_STALE);
     }
     if (data === null || typeof data !== 'object' || Array.isArray(data)) {
@@ -43,7 +43,7 @@ export class NodeWechatCrypto implements WechatCrypto {
   }
 
   sessionKeySignature(sessionKey: string): string {
-    // The key is the session key's base64 text itself, not its decoded bytes (WECHAT.md).
+    // The key is the session key's base64 text itself, not its decoded bytes (WeChat's documentation).
     return createHmac('sha256', sessionKey).update('').digest('hex');
   }
 }

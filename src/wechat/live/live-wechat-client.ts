@@ -16,7 +16,7 @@ import { WechatHttp, type WechatAnswer, type WechatRequest } from './wechat-http
 
 const SESSION_KEY_STALE = 87009;
 
-/** The real WeChat, over HTTP (WECHAT.md lists each call). */
+/** The real WeChat, over HTTP (docs/api.md lists each call). */
 @Injectable()
 export class LiveWechatClient implements WechatClient {
   private readonly appId: string;
