@@ -11,6 +11,7 @@ import { AllExceptionsFilter } from './common/errors/all-exceptions.filter.js';
 import { createValidationPipe } from './common/http/validation.pipe.js';
 import { RateLimitModule } from './common/rate-limit/rate-limit.module.js';
 import type { AppConfig } from './config/app-config.js';
+import { sliceFactories } from './config/config.slices.js';
 import { dataSourceOptions } from './database/data-source.options.js';
 import { MigrationRunner } from './database/migration-runner.js';
 import { HealthModule } from './health/health.module.js';
@@ -18,7 +19,7 @@ import { MetricsModule } from './metrics/metrics.module.js';
 import { RedisModule } from './redis/redis.module.js';
 import { SecurityModule } from './security/security.module.js';
 import { UsersModule } from './users/users.module.js';
-import { WechatDataModule } from './wechat/decrypt/wechat-data.module.js';
+import { WechatDataModule } from './wechat-data/wechat-data.module.js';
 import { WechatModule } from './wechat/wechat.module.js';
 
 /**
@@ -36,7 +37,8 @@ export class AppModule {
           ignoreEnvFile: true,
           skipProcessEnv: true,
           validatePredefined: false,
-          load: [() => config],
+          // The whole config for code not yet on slices, and one typed slice per area.
+          load: [() => config, ...sliceFactories(config)],
         }),
         TypeOrmModule.forRootAsync({
           useFactory: () => {

@@ -1,17 +1,17 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { ConfigService } from '@nestjs/config';
+import type { ConfigType } from '@nestjs/config';
 import { AuditService } from '../audit/audit.service.js';
 import { AppError } from '../common/errors/app-error.js';
 import { ErrorCode } from '../common/errors/error-code.js';
 import type { RequestMeta } from '../common/http/request-meta.js';
-import type { AppConfig } from '../config/app-config.js';
+import { authConfig } from '../config/config.slices.js';
 import { MetricsService } from '../metrics/metrics.service.js';
-import { SessionKeysService } from '../users/session-keys.service.js';
+import { SessionKeysService } from '../session-keys/session-keys.service.js';
 import { toUserView } from '../users/user-view.js';
 import { UsersService } from '../users/users.service.js';
 import { WECHAT_CLIENT, type WechatClient, type WechatSession } from '../wechat/wechat-client.port.js';
 import type { LoginView, TokensView } from './dto/auth.dto.js';
-import { SessionsService, type IssuedSession } from './sessions/sessions.service.js';
+import { SessionsService, type IssuedSession } from '../sessions/sessions.service.js';
 import { AccessTokenService } from './tokens/access-token.service.js';
 
 /** wx.login code → our own session; refresh rotation; logout. */
@@ -27,9 +27,9 @@ export class AuthService {
     private readonly accessTokens: AccessTokenService,
     private readonly audit: AuditService,
     private readonly metrics: MetricsService,
-    config: ConfigService<AppConfig, true>,
+    @Inject(authConfig.KEY) auth: ConfigType<typeof authConfig>,
   ) {
-    this.adminOpenids = config.get('adminOpenids', { infer: true });
+    this.adminOpenids = auth.adminOpenids;
   }
 
   async login(code: string, meta: RequestMeta): Promise<LoginView> {

@@ -1,8 +1,8 @@
 import type { DataSourceOptions } from 'typeorm';
 import { AuditEventEntity } from '../audit/audit-event.entity.js';
-import { LoginSessionEntity } from '../auth/sessions/login-session.entity.js';
+import { LoginSessionEntity } from '../sessions/login-session.entity.js';
 import type { DatabaseConfig } from '../config/app-config.js';
-import { SessionKeyEntity } from '../users/session-key.entity.js';
+import { SessionKeyEntity } from '../session-keys/session-key.entity.js';
 import { UserEntity } from '../users/user.entity.js';
 import { InitialSchema1764000000000 } from './migrations/1764000000000-initial-schema.js';
 import { QueryLogger } from './query-logger.js';

@@ -1,8 +1,8 @@
-import { Injectable, Logger, type OnModuleInit } from '@nestjs/common';
-import { ConfigService } from '@nestjs/config';
+import { Inject, Injectable, Logger, type OnModuleInit } from '@nestjs/common';
+import type { ConfigType } from '@nestjs/config';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
-import type { AppConfig } from '../config/app-config.js';
+import { databaseConfig } from '../config/config.slices.js';
 import { dataSourceOptions } from './data-source.options.js';
 
 const LOCK_NAME = 'wechat_backend_migrations';
@@ -19,11 +19,11 @@ export class MigrationRunner implements OnModuleInit {
 
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
-    private readonly config: ConfigService<AppConfig, true>,
+    @Inject(databaseConfig.KEY) private readonly database: ConfigType<typeof databaseConfig>,
   ) {}
 
   async onModuleInit(): Promise<void> {
-    const database = this.config.get('database', { infer: true });
+    const database = this.database;
     if (!database.migrationsRun) return;
     if (this.dataSource.options.type === 'better-sqlite3') {
       await this.run(this.dataSource);

@@ -1,13 +1,13 @@
 import { timingSafeEqual } from 'node:crypto';
-import { Controller, Get, Headers, Res } from '@nestjs/common';
-import { ConfigService } from '@nestjs/config';
+import { Controller, Get, Headers, Inject, Res } from '@nestjs/common';
+import type { ConfigType } from '@nestjs/config';
 import { ApiExcludeController } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import { Public } from '../common/auth/decorators.js';
 import { RawResponse } from '../common/envelope/envelope.js';
 import { AppError } from '../common/errors/app-error.js';
 import { ErrorCode } from '../common/errors/error-code.js';
-import type { AppConfig } from '../config/app-config.js';
+import { metricsConfig } from '../config/config.slices.js';
 import { MetricsService } from './metrics.service.js';
 
 /** GET /metrics (no /api/v1 prefix), Prometheus text; METRICS_TOKEN, when set, is required. */
@@ -19,9 +19,8 @@ export class MetricsController {
 
   constructor(
     private readonly metrics: MetricsService,
-    config: ConfigService<AppConfig, true>,
+    @Inject(metricsConfig.KEY) { token }: ConfigType<typeof metricsConfig>,
   ) {
-    const token = config.get('metricsToken', { infer: true });
     this.expected = token ? Buffer.from(`Bearer ${token}`) : null;
   }
 

@@ -1,7 +1,7 @@
-import { Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
-import { ConfigService } from '@nestjs/config';
+import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
+import type { ConfigType } from '@nestjs/config';
 import { Redis } from 'ioredis';
-import type { AppConfig } from '../config/app-config.js';
+import { redisConfig } from '../config/config.slices.js';
 
 /**
  * The Redis connections of this instance, or none when REDIS_URL is unset (one instance, state in
@@ -17,8 +17,7 @@ export class RedisConnections implements OnApplicationShutdown {
   /** Pub/sub needs a connection of its own. */
   readonly subscriber: Redis | null;
 
-  constructor(config: ConfigService<AppConfig, true>) {
-    const url = config.get('redis', { infer: true }).url;
+  constructor(@Inject(redisConfig.KEY) { url }: ConfigType<typeof redisConfig>) {
     this.client = url ? this.connect(url, 'client') : null;
     this.subscriber = url ? this.connect(url, 'subscriber') : null;
   }

@@ -1,6 +1,6 @@
 import { Global, Module } from '@nestjs/common';
-import { ConfigService } from '@nestjs/config';
-import type { AppConfig } from '../config/app-config.js';
+import type { ConfigType } from '@nestjs/config';
+import { securityConfig } from '../config/config.slices.js';
 import { DATA_ENCRYPTION_KEY, DataCipher } from './data-cipher.js';
 
 @Global()
@@ -8,9 +8,8 @@ import { DATA_ENCRYPTION_KEY, DataCipher } from './data-cipher.js';
   providers: [
     {
       provide: DATA_ENCRYPTION_KEY,
-      inject: [ConfigService],
-      useFactory: (config: ConfigService<AppConfig, true>) =>
-        config.get('dataEncryptionKey', { infer: true }),
+      inject: [securityConfig.KEY],
+      useFactory: (security: ConfigType<typeof securityConfig>) => security.dataEncryptionKey,
     },
     DataCipher,
   ],

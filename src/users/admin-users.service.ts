@@ -1,16 +1,15 @@
 import { Injectable } from '@nestjs/common';
-import { InjectRepository } from '@nestjs/typeorm';
-import type { Repository } from 'typeorm';
 import { AuditService } from '../audit/audit.service.js';
-import { SessionsService } from '../auth/sessions/sessions.service.js';
+import { SessionsService } from '../sessions/sessions.service.js';
 import { UnitOfWork } from '../database/unit-of-work.js';
 import { AppError } from '../common/errors/app-error.js';
 import { ErrorCode } from '../common/errors/error-code.js';
 import type { RequestMeta } from '../common/http/request-meta.js';
 import type { AdminUpdateUserDto } from './dto/admin-update-user.dto.js';
 import type { ListUsersQuery } from './dto/list-users.query.js';
-import { SessionKeysService } from './session-keys.service.js';
-import { UserEntity } from './user.entity.js';
+import { SessionKeysService } from '../session-keys/session-keys.service.js';
+import type { UserEntity } from './user.entity.js';
+import { UserRepository } from './user.repository.js';
 import { UsersService } from './users.service.js';
 
 export interface UserPage {
@@ -24,7 +23,7 @@ export interface UserPage {
 @Injectable()
 export class AdminUsersService {
   constructor(
-    @InjectRepository(UserEntity) private readonly users: Repository<UserEntity>,
+    private readonly users: UserRepository,
     private readonly accounts: UsersService,
     private readonly sessions: SessionsService,
     private readonly sessionKeys: SessionKeysService,
@@ -33,20 +32,7 @@ export class AdminUsersService {
   ) {}
 
   async list(query: ListUsersQuery): Promise<UserPage> {
-    const qb = this.users.createQueryBuilder('u');
-    if (query.status) qb.where('u.status = :status', { status: query.status });
-    else qb.where('u.status <> :erased', { erased: 'erased' });
-    if (query.q) {
-      // '!' as the LIKE escape: MySQL and SQLite disagree about backslashes.
-      const pattern = `%${query.q.replace(/[!%_]/g, (c) => `!${c}`)}%`;
-      qb.andWhere("(u.nickname LIKE :pattern ESCAPE '!' OR u.id = :q)", { pattern, q: query.q });
-    }
-    const [items, total] = await qb
-      .orderBy('u.created_at', 'DESC')
-      .addOrderBy('u.id', 'ASC')
-      .skip((query.page - 1) * query.pageSize)
-      .take(query.pageSize)
-      .getManyAndCount();
+    const { items, total } = await this.users.list(query);
     return { items, total, page: query.page, pageSize: query.pageSize };
   }
 

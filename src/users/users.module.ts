@@ -1,26 +1,30 @@
 import { Module } from '@nestjs/common';
-import { UnitOfWork } from '../database/unit-of-work.js';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { AuditModule } from '../audit/audit.module.js';
-import { SessionsModule } from '../auth/sessions/sessions.module.js';
+import { DatabaseModule } from '../database/database.module.js';
+import { SecurityModule } from '../security/security.module.js';
+import { SessionKeysModule } from '../session-keys/session-keys.module.js';
+import { SessionsModule } from '../sessions/sessions.module.js';
 import { WechatModule } from '../wechat/wechat.module.js';
 import { AdminUsersController } from './admin-users.controller.js';
 import { AdminUsersService } from './admin-users.service.js';
-import { SessionKeyEntity } from './session-key.entity.js';
-import { SessionKeysService } from './session-keys.service.js';
+import { TypeormUserRepository, UserRepository } from './user.repository.js';
 import { UserEntity } from './user.entity.js';
 import { UsersController } from './users.controller.js';
 import { UsersService } from './users.service.js';
 
 @Module({
   imports: [
-    TypeOrmModule.forFeature([UserEntity, SessionKeyEntity]),
+    TypeOrmModule.forFeature([UserEntity]),
+    DatabaseModule,
+    SecurityModule,
     SessionsModule,
+    SessionKeysModule,
     WechatModule,
     AuditModule,
   ],
   controllers: [UsersController, AdminUsersController],
-  providers: [UsersService, AdminUsersService, SessionKeysService, UnitOfWork],
-  exports: [UsersService, SessionKeysService],
+  providers: [UsersService, AdminUsersService, { provide: UserRepository, useClass: TypeormUserRepository }],
+  exports: [UsersService],
 })
 export class UsersModule {}

@@ -1,23 +1,19 @@
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
-import { InjectRepository } from '@nestjs/typeorm';
-import { Not, type Repository } from 'typeorm';
 import { AuditService } from '../audit/audit.service.js';
 import { AppError } from '../common/errors/app-error.js';
 import { ErrorCode } from '../common/errors/error-code.js';
 import type { RequestMeta } from '../common/http/request-meta.js';
 import { InvalidatedCache } from '../common/invalidation/invalidated-cache.js';
 import { INVALIDATION_BUS, type InvalidationBus } from '../common/invalidation/invalidation-bus.port.js';
-import { batchedRead } from '../database/batching.js';
-import { rowReader } from '../database/raw-rows.js';
 import type { Transaction } from '../database/unit-of-work.js';
-import { isUniqueViolation } from '../database/db-errors.js';
 import { DataCipher } from '../security/data-cipher.js';
 import { WECHAT_CLIENT, type WechatClient } from '../wechat/wechat-client.port.js';
 import type { UpdateProfileDto } from './dto/update-profile.dto.js';
 import type { UserAuthState } from './user-auth-state.js';
 import { maskPhone } from './user-view.js';
-import { UserEntity, type UserRole, type UserStatus } from './user.entity.js';
+import type { UserEntity, UserRole, UserStatus } from './user.entity.js';
+import { UserRepository } from './user.repository.js';
 
 /** A user's own account: creation at first login, profile, phone, and the state auth checks. */
 @Injectable()
@@ -27,21 +23,15 @@ export class UsersService {
    * a user row goes through this service and drops the entry on every instance.
    */
   private readonly byId: InvalidatedCache<UserEntity>;
-  /** Every login looks its user up: batched across concurrent logins (database/batching.ts). */
-  private readonly findByOpenid: (openid: string) => Promise<UserEntity | null>;
-  /** The status as committed, waiting for a disable or erasure in progress (a locking read). */
-  private readonly committedStatus: (id: string) => Promise<UserEntity | null>;
 
   constructor(
-    @InjectRepository(UserEntity) private readonly users: Repository<UserEntity>,
+    private readonly users: UserRepository,
     @Inject(WECHAT_CLIENT) private readonly wechat: WechatClient,
     private readonly cipher: DataCipher,
     private readonly audit: AuditService,
     @Inject(INVALIDATION_BUS) bus: InvalidationBus,
   ) {
     this.byId = new InvalidatedCache(bus, 'users', { max: 100_000, maxAgeMs: 60_000 });
-    this.findByOpenid = batchedRead(rowReader(users, 'openid'), (row) => row.openid as string);
-    this.committedStatus = batchedRead(rowReader(users, 'id', { shareLock: true }), (row) => row.id);
   }
 
   /**
@@ -53,10 +43,10 @@ export class UsersService {
     unionid: string | undefined,
     role: UserRole,
   ): Promise<{ user: UserEntity; created: boolean }> {
-    const existing = await this.findByOpenid(openid);
+    const existing = await this.users.findByOpenid(openid);
     if (existing) return { user: existing, created: false };
     const now = new Date();
-    const user = this.users.create({
+    const user: UserEntity = {
       id: randomUUID(),
       openid,
       unionid: unionid ?? null,
@@ -70,16 +60,11 @@ export class UsersService {
       createdAt: now,
       updatedAt: now,
       erasedAt: null,
-    });
-    try {
-      await this.users.insert(user);
-      return { user, created: true };
-    } catch (error) {
-      if (!isUniqueViolation(error)) throw error;
-      const winner = await this.users.findOneBy({ openid });
-      if (!winner) throw error;
-      return { user: winner, created: false };
-    }
+    };
+    if (await this.users.insertIfNew(user)) return { user, created: true };
+    const winner = await this.users.findByOpenid(openid);
+    if (!winner) throw new AppError(ErrorCode.CONFLICT, 'the account changed during login');
+    return { user: winner, created: false };
   }
 
   /** Visible users only: an erased one is gone as far as the API is concerned. */
@@ -89,6 +74,7 @@ export class UsersService {
     return user;
   }
 
+  /** `null` clears nickname or avatar (the DTO refuses null elsewhere). */
   async updateProfile(id: string, changes: UpdateProfileDto): Promise<UserEntity> {
     const user = await this.getVisible(id);
     const patch: Partial<UserEntity> = { updatedAt: new Date() };
@@ -119,8 +105,8 @@ export class UsersService {
    * Either that transaction revoked the new session, or this read sees its outcome: no login
    * started before a disable survives it.
    */
-  async statusAfterLogin(id: string): Promise<UserStatus | null> {
-    return (await this.committedStatus(id))?.status ?? null;
+  statusAfterLogin(id: string): Promise<UserStatus | null> {
+    return this.users.findCommittedStatus(id);
   }
 
   /** Hot path (every authenticated request): answered from the cache in the common case. */
@@ -130,7 +116,7 @@ export class UsersService {
   }
 
   private cached(id: string): Promise<UserEntity | null> {
-    return this.byId.getOrLoad(id, () => this.users.findOneBy({ id }));
+    return this.byId.getOrLoad(id, () => this.users.findById(id));
   }
 
   /** Role and status (admin, ADMIN_OPENIDS at login); inside `tx` when part of a larger rule. */
@@ -144,11 +130,12 @@ export class UsersService {
 
   /** Blanks every personal field (openid and unionid too: a later login makes a new user). */
   erase(id: string, tx: Transaction): Promise<void> {
+    const now = new Date();
     return this.write(
       id,
       {
         status: 'erased',
-        erasedAt: new Date(),
+        erasedAt: now,
         openid: null,
         unionid: null,
         nickname: null,
@@ -156,7 +143,7 @@ export class UsersService {
         gender: 0,
         phoneEncrypted: null,
         phoneMasked: null,
-        updatedAt: new Date(),
+        updatedAt: now,
       },
       tx,
     );
@@ -164,14 +151,13 @@ export class UsersService {
 
   /**
    * The one writer of user rows after creation, so no instance's cache can go stale. An erased
-   * user stays blank: the update only matches a row that is not erased, so a write that was
-   * already under way when the erasure committed (a phone binding waiting on WeChat) changes
-   * nothing and answers 404.
+   * user stays blank: only a row that is not erased is written, so a write already under way when
+   * the erasure committed (a phone binding waiting on WeChat) changes nothing and answers 404.
    */
   private async write(id: string, patch: Partial<UserEntity>, tx?: Transaction): Promise<void> {
-    const manager = tx?.manager ?? this.users.manager;
-    const result = await manager.update(UserEntity, { id, status: Not('erased') }, patch);
-    if (result.affected === 0) throw new AppError(ErrorCode.NOT_FOUND, 'no such user');
+    if (!(await this.users.updateUnlessErased(id, patch, tx))) {
+      throw new AppError(ErrorCode.NOT_FOUND, 'no such user');
+    }
     const invalidate = () => this.byId.invalidate([id]);
     if (tx) tx.afterCommit(invalidate);
     else await invalidate();

@@ -1,15 +1,15 @@
-import { createSecretKey } from 'node:crypto';
-import { Injectable } from '@nestjs/common';
-import { ConfigService } from '@nestjs/config';
+import { Inject, Injectable } from '@nestjs/common';
+import type { ConfigType } from '@nestjs/config';
 import { PassportStrategy } from '@nestjs/passport';
 import { ExtractJwt, Strategy } from 'passport-jwt';
 import type { AuthUser } from '../../common/auth/decorators.js';
 import { BoundedMap } from '../../common/cache/bounded-map.js';
 import { AppError } from '../../common/errors/app-error.js';
 import { ErrorCode } from '../../common/errors/error-code.js';
-import type { AppConfig } from '../../config/app-config.js';
+import { jwtConfig } from '../../config/config.slices.js';
 import { UsersService } from '../../users/users.service.js';
-import { SessionsService } from '../sessions/sessions.service.js';
+import { SessionsService } from '../../sessions/sessions.service.js';
+import { accessTokenKeys } from '../tokens/jwt-options.js';
 
 interface AccessTokenPayload {
   sub?: unknown;
@@ -37,19 +37,16 @@ export class JwtStrategy extends PassportStrategy(Strategy, 'jwt') {
   private readonly verified = new BoundedMap<string, AccessTokenPayload & { exp: number }>(20_000);
 
   constructor(
-    config: ConfigService<AppConfig, true>,
+    @Inject(jwtConfig.KEY) jwt: ConfigType<typeof jwtConfig>,
     private readonly users: UsersService,
     private readonly sessions: SessionsService,
   ) {
-    const jwt = config.get('jwt', { infer: true });
+    const { key, verify } = accessTokenKeys(jwt);
     super({
       jwtFromRequest: bearerOf,
-      // A KeyObject, not the string: jsonwebtoken would otherwise re-derive the key on every call.
       // jsonwebtoken accepts a KeyObject; passport-jwt's typings only list string | Buffer.
-      secretOrKey: createSecretKey(Buffer.from(jwt.secret, 'utf8')) as unknown as Buffer,
-      algorithms: ['HS256'],
-      issuer: jwt.issuer,
-      audience: jwt.audience,
+      secretOrKey: key as unknown as Buffer,
+      ...verify,
       passReqToCallback: true,
     });
   }

@@ -1,7 +1,7 @@
-import { Injectable } from '@nestjs/common';
-import { ConfigService } from '@nestjs/config';
+import { Inject, Injectable } from '@nestjs/common';
+import type { ConfigType } from '@nestjs/config';
 import { JwtService } from '@nestjs/jwt';
-import type { AppConfig } from '../../config/app-config.js';
+import { jwtConfig } from '../../config/config.slices.js';
 
 export interface AccessTokenClaims {
   sub: string;
@@ -14,13 +14,13 @@ export class AccessTokenService {
   readonly ttlSeconds: number;
 
   constructor(
-    private readonly jwt: JwtService,
-    config: ConfigService<AppConfig, true>,
+    private readonly signer: JwtService,
+    @Inject(jwtConfig.KEY) jwt: ConfigType<typeof jwtConfig>,
   ) {
-    this.ttlSeconds = config.get('jwt', { infer: true }).accessTtl;
+    this.ttlSeconds = jwt.accessTtl;
   }
 
   sign(claims: AccessTokenClaims): string {
-    return this.jwt.sign({ sid: claims.sid }, { subject: claims.sub });
+    return this.signer.sign({ sid: claims.sid }, { subject: claims.sub });
   }
 }

@@ -40,7 +40,7 @@ describe('RedisAccessTokenStore (real Redis)', () => {
 
   /** A store as another instance of the service has it: connections of its own, same namespace. */
   async function store(): Promise<RedisAccessTokenStore> {
-    const conn = await connected(new RedisConnections(configOf({ redis: { url: REDIS_URL } })));
+    const conn = await connected(new RedisConnections({ url: REDIS_URL }));
     connections.push(conn);
     return new RedisAccessTokenStore(conn, NAMESPACE);
   }

@@ -1,12 +1,12 @@
 import { Module } from '@nestjs/common';
-import { UsersModule } from '../../users/users.module.js';
-import { WechatModule } from '../wechat.module.js';
+import { SessionKeysModule } from '../session-keys/session-keys.module.js';
+import { WechatModule } from '../wechat/wechat.module.js';
 import { WechatDataController } from './wechat-data.controller.js';
 import { WechatDataService } from './wechat-data.service.js';
 
-/** Decryption of WeChat's encryptedData for the signed-in user (needs users' session keys). */
+/** Decryption of WeChat's encryptedData for the signed-in user, with their latest session key. */
 @Module({
-  imports: [WechatModule, UsersModule],
+  imports: [WechatModule, SessionKeysModule],
   controllers: [WechatDataController],
   providers: [WechatDataService],
 })

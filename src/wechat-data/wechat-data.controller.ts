@@ -1,9 +1,9 @@
 import { Body, Controller, HttpCode, Post } from '@nestjs/common';
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
-import { CurrentUser, type AuthUser } from '../../common/auth/decorators.js';
-import { ApiEnvelope } from '../../common/envelope/api-envelope.decorator.js';
-import { ErrorCode } from '../../common/errors/error-code.js';
-import { RateLimit } from '../../common/rate-limit/rate-limit.guard.js';
+import { CurrentUser, type AuthUser } from '../common/auth/decorators.js';
+import { ApiEnvelope } from '../common/envelope/api-envelope.decorator.js';
+import { ErrorCode } from '../common/errors/error-code.js';
+import { RateLimit } from '../common/rate-limit/rate-limit.guard.js';
 import { DecryptDto } from './decrypt.dto.js';
 import { WechatDataService } from './wechat-data.service.js';
 

@@ -1,5 +1,5 @@
 import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
-import { timestamp, UUID_COLUMN } from '../../database/columns.js';
+import { timestamp, UUID_COLUMN } from '../database/columns.js';
 
 export type RevokeReason = 'logout' | 'logout_all' | 'reuse' | 'disabled' | 'erased';
 

@@ -1,11 +1,11 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { ConfigService } from '@nestjs/config';
-import { AppError } from '../../common/errors/app-error.js';
-import { ErrorCode } from '../../common/errors/error-code.js';
-import { exceededBound } from '../../common/validation/json-bounds.js';
-import type { AppConfig } from '../../config/app-config.js';
-import { SessionKeysService } from '../../users/session-keys.service.js';
-import { WECHAT_CRYPTO, type WechatCrypto } from '../wechat-crypto.port.js';
+import type { ConfigType } from '@nestjs/config';
+import { AppError } from '../common/errors/app-error.js';
+import { ErrorCode } from '../common/errors/error-code.js';
+import { exceededBound } from '../common/validation/json-bounds.js';
+import { wechatConfig } from '../config/config.slices.js';
+import { SessionKeysService } from '../session-keys/session-keys.service.js';
+import { WECHAT_CRYPTO, type WechatCrypto } from '../wechat/wechat-crypto.port.js';
 
 /**
  * WeChat's decrypted data (user info, run data, share info) is a few levels deep. Deeper data is not
@@ -24,9 +24,9 @@ export class WechatDataService {
   constructor(
     @Inject(WECHAT_CRYPTO) private readonly crypto: WechatCrypto,
     private readonly sessionKeys: SessionKeysService,
-    config: ConfigService<AppConfig, true>,
+    @Inject(wechatConfig.KEY) wechat: ConfigType<typeof wechatConfig>,
   ) {
-    this.appId = config.get('wechat', { infer: true }).appId;
+    this.appId = wechat.appId;
   }
 
   /** Decrypts with the session key of the user's latest login; a stale key is the client's cue to wx.login. */

@@ -1,5 +1,5 @@
 import { createHmac, hkdfSync, timingSafeEqual } from 'node:crypto';
-import { randomToken, sha256Hex } from '../../security/hashing.js';
+import { randomToken, sha256Hex } from '../security/hashing.js';
 
 /**
  * Refresh tokens are `<sid>.<generation>.<32 random bytes>.<tag>`, base64url, opaque to clients and
