@@ -46,6 +46,19 @@ export default {
     },
     e2e('mariadb'),
     e2e('sqlite'),
+    // Generative fuzzing driven by the service's OpenAPI document, on each database like e2e.
+    {
+      ...common,
+      displayName: 'fuzz-mariadb',
+      testMatch: ['<rootDir>/test/fuzz/**/*.fuzz-spec.ts'],
+      setupFiles: ['<rootDir>/test/support/env-mariadb.ts'],
+    },
+    {
+      ...common,
+      displayName: 'fuzz-sqlite',
+      testMatch: ['<rootDir>/test/fuzz/**/*.fuzz-spec.ts'],
+      setupFiles: ['<rootDir>/test/support/env-sqlite.ts'],
+    },
     cluster,
   ],
 };
