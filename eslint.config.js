@@ -2,6 +2,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 import prettier from 'eslint-config-prettier';
 import globals from 'globals';
+import boundaries from 'eslint-plugin-boundaries';
 
 export default tseslint.config(
   { ignores: ['dist/', 'node_modules/', 'coverage/', 'data/'] },
@@ -28,6 +29,69 @@ export default tseslint.config(
               importNames: ['IsOptional'],
               message:
                 'IsOptional lets null through as well as absence: use Optional() or Nullable() from common/validation/presence.ts.',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    // Dependencies run one way (README, "Layout"): features → users → platform → database →
+    // common / config. Files directly in src/ (bootstrap) belong to no element and may import all.
+    files: ['src/**/*.ts'],
+    plugins: { boundaries },
+    settings: {
+      'import/resolver': { typescript: { project: './tsconfig.json' } },
+      'boundaries/include': ['src/**/*.ts'],
+      'boundaries/elements': [
+        { type: 'common', pattern: 'src/common' },
+        { type: 'config', pattern: 'src/config' },
+        { type: 'database', pattern: 'src/database' },
+        {
+          type: 'platform',
+          pattern: 'src/{redis,security,metrics,audit,sessions,session-keys,rate-limit,wechat,health}',
+        },
+        { type: 'users', pattern: 'src/users' },
+        { type: 'feature', pattern: 'src/{auth,wechat-data}' },
+      ],
+    },
+    rules: {
+      'boundaries/dependencies': [
+        'error',
+        {
+          default: 'disallow',
+          policies: [
+            {
+              from: { element: { type: 'common' } },
+              allow: { to: { element: { types: { anyOf: ['common', 'config'] } } } },
+            },
+            {
+              from: { element: { type: 'config' } },
+              allow: { to: { element: { types: { anyOf: ['config', 'common'] } } } },
+            },
+            {
+              from: { element: { type: 'database' } },
+              allow: { to: { element: { types: { anyOf: ['database', 'common', 'config'] } } } },
+            },
+            {
+              from: { element: { type: 'platform' } },
+              allow: { to: { element: { types: { anyOf: ['platform', 'database', 'common', 'config'] } } } },
+            },
+            {
+              from: { element: { type: 'users' } },
+              allow: {
+                to: { element: { types: { anyOf: ['users', 'platform', 'database', 'common', 'config'] } } },
+              },
+            },
+            {
+              from: { element: { type: 'feature' } },
+              allow: {
+                to: {
+                  element: {
+                    types: { anyOf: ['feature', 'users', 'platform', 'database', 'common', 'config'] },
+                  },
+                },
+              },
             },
           ],
         },

@@ -7,5 +7,6 @@ import 'reflect-metadata';
 import { DataSource } from 'typeorm';
 import { loadConfig } from './src/config/load-config.js';
 import { dataSourceOptions } from './src/database/data-source.options.js';
+import { ENTITIES } from './src/entities.js';
 
-export default new DataSource(dataSourceOptions(loadConfig(process.env).database));
+export default new DataSource(dataSourceOptions(loadConfig(process.env).database, { entities: ENTITIES }));

@@ -9,7 +9,7 @@ import { AuthModule } from './auth/auth.module.js';
 import { EnvelopeInterceptor } from './common/envelope/envelope.interceptor.js';
 import { AllExceptionsFilter } from './common/errors/all-exceptions.filter.js';
 import { createValidationPipe } from './common/http/validation.pipe.js';
-import { RateLimitModule } from './common/rate-limit/rate-limit.module.js';
+import { RateLimitModule } from './rate-limit/rate-limit.module.js';
 import type { AppConfig } from './config/app-config.js';
 import { sliceFactories } from './config/config.slices.js';
 import { dataSourceOptions } from './database/data-source.options.js';
@@ -45,7 +45,11 @@ export class AppModule {
             const sqlitePath = config.database.sqlitePath;
             if (sqlitePath && sqlitePath !== ':memory:') mkdirSync(dirname(sqlitePath), { recursive: true });
             // Migrations run in MigrationRunner, under a lock on MySQL.
-            return { ...dataSourceOptions(config.database, { queryTimeoutMs: 2000 }), migrationsRun: false };
+            return {
+              ...dataSourceOptions(config.database, { queryTimeoutMs: 2000 }),
+              autoLoadEntities: true,
+              migrationsRun: false,
+            };
           },
         }),
         MetricsModule,

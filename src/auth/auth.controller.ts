@@ -4,7 +4,7 @@ import { CurrentUser, Public, type AuthUser } from '../common/auth/decorators.js
 import { ApiEnvelope } from '../common/envelope/api-envelope.decorator.js';
 import { ErrorCode } from '../common/errors/error-code.js';
 import { ReqMeta, type RequestMeta } from '../common/http/request-meta.js';
-import { RateLimit } from '../common/rate-limit/rate-limit.guard.js';
+import { RateLimit } from '../rate-limit/rate-limit.guard.js';
 import { AuthService } from './auth.service.js';
 import { LoginDto, LoginView, LogoutDto, RefreshDto, TokensView } from './dto/auth.dto.js';
 

@@ -12,6 +12,8 @@ import { AuthService } from './auth.service.js';
 import { JwtAuthGuard } from './guards/jwt-auth.guard.js';
 import { JwtStrategy } from './guards/jwt.strategy.js';
 import { RolesGuard } from './guards/roles.guard.js';
+import { MetricsModule } from '../metrics/metrics.module.js';
+import { RateLimitModule } from '../rate-limit/rate-limit.module.js';
 import { SessionKeysModule } from '../session-keys/session-keys.module.js';
 import { SessionsModule } from '../sessions/sessions.module.js';
 import { AccessTokenService } from './tokens/access-token.service.js';
@@ -26,6 +28,8 @@ import { jwtModuleOptions } from './tokens/jwt-options.js';
     }),
     UsersModule,
     SessionKeysModule,
+    MetricsModule,
+    RateLimitModule,
     SessionsModule,
     WechatModule,
     AuditModule,

@@ -1,13 +1,8 @@
 import type { DataSourceOptions } from 'typeorm';
-import { AuditEventEntity } from '../audit/audit-event.entity.js';
-import { LoginSessionEntity } from '../sessions/login-session.entity.js';
 import type { DatabaseConfig } from '../config/app-config.js';
-import { SessionKeyEntity } from '../session-keys/session-key.entity.js';
-import { UserEntity } from '../users/user.entity.js';
 import { InitialSchema1764000000000 } from './migrations/1764000000000-initial-schema.js';
 import { QueryLogger } from './query-logger.js';
 
-export const ENTITIES = [UserEntity, SessionKeyEntity, LoginSessionEntity, AuditEventEntity];
 /** Listed, not globbed: globs differ between ts-jest, ts sources and dist under ESM. */
 export const MIGRATIONS = [InitialSchema1764000000000];
 
@@ -18,10 +13,12 @@ export const MIGRATIONS = [InitialSchema1764000000000];
  */
 export function dataSourceOptions(
   db: DatabaseConfig,
-  options: { queryTimeoutMs?: number } = {},
+  options: { queryTimeoutMs?: number; entities?: DataSourceOptions['entities'] } = {},
 ): DataSourceOptions {
   const common = {
-    entities: ENTITIES,
+    // The app registers each module's entities itself (TypeOrmModule.forFeature + autoLoadEntities),
+    // so the database layer names no feature; the CLI and the schema test pass src/entities.ts.
+    entities: options.entities ?? [],
     migrations: MIGRATIONS,
     migrationsTableName: 'schema_migrations',
     synchronize: db.synchronize,

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
-import { retryOnDeadlock } from './db-errors.js';
+import { asDomainError, retryOnDeadlock } from './db-errors.js';
 
 /**
  * The writes of one rule that must land together. Services only pass it on to repositories and
@@ -46,8 +46,11 @@ export class TypeormUnitOfWork extends UnitOfWork {
   }
 
   run<T>(work: (tx: Transaction) => Promise<T>): Promise<T> {
-    if (this.turn === null) return this.attempt(work);
-    const result = this.turn.then(() => this.attempt(work));
+    if (this.turn === null)
+      return this.attempt(work).catch((error: unknown) => Promise.reject(asDomainError(error)));
+    const result = this.turn
+      .then(() => this.attempt(work))
+      .catch((error: unknown) => Promise.reject(asDomainError(error)));
     this.turn = result.catch(() => undefined);
     return result;
   }

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import type { Repository } from 'typeorm';
+import { ReportsOutages } from '../database/db-errors.js';
 import { batchedWrite } from '../database/batching.js';
 import { rowInserter } from '../database/raw-rows.js';
 import { managerOf, type Transaction } from '../database/unit-of-work.js';
@@ -14,6 +15,7 @@ export abstract class SessionKeyRepository {
 }
 
 @Injectable()
+@ReportsOutages()
 export class TypeormSessionKeyRepository extends SessionKeyRepository {
   /** Written at every login: batched across concurrent logins (database/batching.ts). */
   private readonly upsert: (row: SessionKeyEntity) => Promise<void>;

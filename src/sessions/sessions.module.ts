@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
+import { RedisModule } from '../redis/redis.module.js';
 import { LoginSessionEntity } from './login-session.entity.js';
 import { SessionRepository } from './session.repository.js';
 import { SessionsService } from './sessions.service.js';
@@ -10,7 +11,7 @@ import { TypeormSessionRepository } from './typeorm-session.repository.js';
  * erasure) revoke them, and neither feature reaches into the other.
  */
 @Module({
-  imports: [TypeOrmModule.forFeature([LoginSessionEntity])],
+  imports: [TypeOrmModule.forFeature([LoginSessionEntity]), RedisModule],
   providers: [SessionsService, { provide: SessionRepository, useClass: TypeormSessionRepository }],
   exports: [SessionsService],
 })

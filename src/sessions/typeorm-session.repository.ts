@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { IsNull, MoreThan, Not, type Repository } from 'typeorm';
+import { ReportsOutages } from '../database/db-errors.js';
 import { batched, batchedRead, batchedWrite } from '../database/batching.js';
 import { rowInserter, rowReader } from '../database/raw-rows.js';
 import { managerOf, type Transaction } from '../database/unit-of-work.js';
@@ -9,6 +10,7 @@ import { SessionRepository, type Rotation } from './session.repository.js';
 
 /** Login sessions in MySQL/MariaDB or SQLite; the login and refresh paths batched across requests. */
 @Injectable()
+@ReportsOutages()
 export class TypeormSessionRepository extends SessionRepository {
   private readonly insertOne: (row: LoginSessionEntity) => Promise<void>;
   private readonly readByIds: (ids: readonly string[]) => Promise<LoginSessionEntity[]>;

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { Not, type Repository } from 'typeorm';
 import { batchedRead } from '../database/batching.js';
-import { isUniqueViolation } from '../database/db-errors.js';
+import { isUniqueViolation, ReportsOutages } from '../database/db-errors.js';
 import { rowReader } from '../database/raw-rows.js';
 import { managerOf, type Transaction } from '../database/unit-of-work.js';
 import { UserEntity, type UserStatus } from './user.entity.js';
@@ -33,6 +33,7 @@ export abstract class UserRepository {
 }
 
 @Injectable()
+@ReportsOutages()
 export class TypeormUserRepository extends UserRepository {
   /** Every login looks its user up: batched across concurrent logins (database/batching.ts). */
   private readonly byOpenid: (openid: string) => Promise<UserEntity | null>;

@@ -4,7 +4,7 @@ import { CurrentUser, type AuthUser } from '../common/auth/decorators.js';
 import { ApiEnvelope } from '../common/envelope/api-envelope.decorator.js';
 import { ErrorCode } from '../common/errors/error-code.js';
 import { ReqMeta, type RequestMeta } from '../common/http/request-meta.js';
-import { RateLimit } from '../common/rate-limit/rate-limit.guard.js';
+import { RateLimit } from '../rate-limit/rate-limit.guard.js';
 import { UpdateProfileDto } from './dto/update-profile.dto.js';
 import { WechatCodeDto } from './dto/wechat-code.dto.js';
 import { toUserView, UserView } from './user-view.js';

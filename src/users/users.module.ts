@@ -2,6 +2,8 @@ import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { AuditModule } from '../audit/audit.module.js';
 import { DatabaseModule } from '../database/database.module.js';
+import { RateLimitModule } from '../rate-limit/rate-limit.module.js';
+import { RedisModule } from '../redis/redis.module.js';
 import { SecurityModule } from '../security/security.module.js';
 import { SessionKeysModule } from '../session-keys/session-keys.module.js';
 import { SessionsModule } from '../sessions/sessions.module.js';
@@ -17,6 +19,8 @@ import { UsersService } from './users.service.js';
   imports: [
     TypeOrmModule.forFeature([UserEntity]),
     DatabaseModule,
+    RedisModule,
+    RateLimitModule,
     SecurityModule,
     SessionsModule,
     SessionKeysModule,

@@ -3,7 +3,7 @@ import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import { CurrentUser, type AuthUser } from '../common/auth/decorators.js';
 import { ApiEnvelope } from '../common/envelope/api-envelope.decorator.js';
 import { ErrorCode } from '../common/errors/error-code.js';
-import { RateLimit } from '../common/rate-limit/rate-limit.guard.js';
+import { RateLimit } from '../rate-limit/rate-limit.guard.js';
 import { DecryptDto } from './decrypt.dto.js';
 import { WechatDataService } from './wechat-data.service.js';
 

@@ -3,6 +3,7 @@ import mysql from 'mysql2/promise';
 import { DataSource } from 'typeorm';
 import { loadConfig } from '../../src/config/load-config.js';
 import { dataSourceOptions } from '../../src/database/data-source.options.js';
+import { ENTITIES } from '../../src/entities.js';
 import { currentDb, MARIADB_ROOT_URL } from '../support/app-harness.js';
 
 // The migrations are the schema (synchronize is never used): on each database they must build
@@ -27,7 +28,7 @@ describe('database schema', () => {
       };
     }
     dataSource = await new DataSource(
-      dataSourceOptions(loadConfig({ DATABASE_URL: url }).database),
+      dataSourceOptions(loadConfig({ DATABASE_URL: url }).database, { entities: ENTITIES }),
     ).initialize();
   });
 

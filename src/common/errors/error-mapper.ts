@@ -25,40 +25,6 @@ const BY_STATUS: Record<number, ErrorCode> = {
   503: ErrorCode.DEPENDENCY_UNAVAILABLE,
 };
 
-// Network-level failures of MySQL, SQLite's file, or Redis: the request could not be served, which
-// the contract calls 503 / 50300, never a 500.
-const UNAVAILABLE_CODES = new Set([
-  'ECONNREFUSED',
-  'ECONNRESET',
-  'ETIMEDOUT',
-  'EHOSTUNREACH',
-  'ENETUNREACH',
-  'ENOTFOUND',
-  'EPIPE',
-  'PROTOCOL_CONNECTION_LOST',
-  'PROTOCOL_SEQUENCE_TIMEOUT',
-  'ER_CON_COUNT_ERROR',
-  'ER_SERVER_SHUTDOWN',
-  'SQLITE_BUSY',
-  'SQLITE_CANTOPEN',
-  'DEPENDENCY_UNAVAILABLE',
-]);
-
-export function isDependencyUnavailable(error: unknown): boolean {
-  for (let e: unknown = error, depth = 0; e && typeof e === 'object' && depth < 5; depth++) {
-    const candidate = e as { code?: unknown; driverError?: unknown; cause?: unknown; message?: unknown };
-    if (typeof candidate.code === 'string' && UNAVAILABLE_CODES.has(candidate.code)) return true;
-    if (
-      typeof candidate.message === 'string' &&
-      /connection (is )?closed|pool is closed|Connection lost/i.test(candidate.message)
-    ) {
-      return true;
-    }
-    e = candidate.driverError ?? candidate.cause;
-  }
-  return false;
-}
-
 /** One place that decides what any thrown value looks like to the client. */
 export function mapError(error: unknown): ErrorAnswer {
   if (error instanceof AppError) {
@@ -86,9 +52,8 @@ export function mapError(error: unknown): ErrorAnswer {
       code === ErrorCode.VALIDATION_FAILED ? bodyError(String(fastify.message)) : null,
     );
   }
-  if (isDependencyUnavailable(error)) {
-    return answer(ErrorCode.DEPENDENCY_UNAVAILABLE, undefined, null);
-  }
+  // Outages were named where they happened (repositories, the Redis boundary) as AppError 50300;
+  // anything else reaching here is a fault.
   return { ...answer(ErrorCode.INTERNAL, undefined, null), unexpected: true };
 }
 

@@ -8,10 +8,10 @@ import {
 } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import type { FastifyRequest } from 'fastify';
-import { MetricsService } from '../../metrics/metrics.service.js';
-import type { AuthUser } from '../auth/decorators.js';
-import { AppError } from '../errors/app-error.js';
-import { ErrorCode } from '../errors/error-code.js';
+import { MetricsService } from '../metrics/metrics.service.js';
+import type { AuthUser } from '../common/auth/decorators.js';
+import { AppError } from '../common/errors/app-error.js';
+import { ErrorCode } from '../common/errors/error-code.js';
 import { RateLimiterService, type RateLimitName } from './rate-limiter.service.js';
 
 const RATE_LIMITS_KEY = 'rate-limit:names';

@@ -1,0 +1,11 @@
+import { AuditEventEntity } from './audit/audit-event.entity.js';
+import { SessionKeyEntity } from './session-keys/session-key.entity.js';
+import { LoginSessionEntity } from './sessions/login-session.entity.js';
+import { UserEntity } from './users/user.entity.js';
+
+/**
+ * Every entity, for what sees the whole schema at once: the migration CLI (ormconfig.ts) and the
+ * test that compares the migrated schema with the entities. The app itself collects them from the
+ * modules (autoLoadEntities). A new entity is added here and to its module's forFeature.
+ */
+export const ENTITIES = [UserEntity, SessionKeyEntity, LoginSessionEntity, AuditEventEntity];
