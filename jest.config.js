@@ -44,6 +44,13 @@ export default {
       displayName: 'unit',
       testMatch: ['<rootDir>/src/**/*.spec.ts', '<rootDir>/test/unit/**/*.spec.ts'],
     },
+    // Repositories, stores and drivers against the real MariaDB, SQLite and Redis (one project:
+    // each suite covers the databases it concerns itself).
+    {
+      ...common,
+      displayName: 'integration',
+      testMatch: ['<rootDir>/test/integration/**/*.int-spec.ts'],
+    },
     e2e('mariadb'),
     e2e('sqlite'),
     // Generative fuzzing driven by the service's OpenAPI document, on each database like e2e.

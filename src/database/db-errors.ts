@@ -38,7 +38,8 @@ export async function retryOnDeadlock<T>(work: () => Promise<T>): Promise<T> {
 /**
  * Network-level failures of MySQL/MariaDB, and SQLite's file being locked or gone: the request could
  * not be served, which the API answers 503 / 50300, never 500. mysql2 gives most a code; a pool
- * closed under it (shutdown) or a connection dropped mid-query only says so in its message.
+ * closed under it (shutdown) or a connection dropped mid-query only says so in its message, as do
+ * better-sqlite3 and TypeORM once the data source is closed.
  */
 const UNAVAILABLE_CODES = new Set([
   'ECONNREFUSED',
@@ -56,7 +57,7 @@ const UNAVAILABLE_CODES = new Set([
   'SQLITE_CANTOPEN',
 ]);
 const UNAVAILABLE_MESSAGES =
-  /^(Pool is closed|Connection lost|Can't add new command when connection is in closed state)/i;
+  /^(Pool is closed|Connection lost|Can't add new command when connection is in closed state|The database connection is not open|Connection is not established)/i;
 
 export function isDatabaseUnavailable(error: unknown): boolean {
   for (let e: unknown = error, depth = 0; e && typeof e === 'object' && depth < 5; depth++) {

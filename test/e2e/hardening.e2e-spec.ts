@@ -10,7 +10,7 @@ import {
   type Harness,
   type LoginResult,
 } from '../support/app-harness.js';
-import { encryptRaw } from '../support/fake-wechat.js';
+import { encryptRaw } from '../support/wechat-crypto-helpers.js';
 
 /**
  * Defects found by trying the service from outside (a client, an operator, an attacker), one
@@ -67,6 +67,28 @@ describe('hardening: defects found from outside', () => {
       const res = await sendJson('patch', '/api/v1/users/me', body, user.bearer);
       const errors = expectValidationError(res);
       expect(errors.length).toBe(20);
+    });
+  });
+
+  describe('fuzz finds: property names are bounded and never inherited', () => {
+    it.each(['constructor', 'toString', 'valueOf', 'hasOwnProperty', 'prototype'])(
+      'a body property named %s is refused and changes nothing',
+      async (name) => {
+        const user = await h.login();
+        const res = await sendJson('post', '/api/v1/auth/logout', `{"${name}":0}`, user.bearer);
+        expectValidationError(res, name);
+        expectOk(await me(user));
+      },
+    );
+
+    it('a 5,000-character unknown key is refused with a short answer', async () => {
+      const res = await sendJson(
+        'post',
+        '/api/v1/auth/wechat/login',
+        `{"code":"abc","${'x'.repeat(5000)}":1}`,
+      );
+      expectValidationError(res);
+      expect(res.text.length).toBeLessThan(1024);
     });
   });
 

@@ -6,7 +6,11 @@ import { UserView } from '../../users/user-view.js';
 export { WechatCodeDto as LoginDto } from '../../users/dto/wechat-code.dto.js';
 
 export class RefreshDto {
-  @ApiProperty({ description: 'the refresh token from login or the previous refresh' })
+  @ApiProperty({
+    description: 'the refresh token from login or the previous refresh',
+    minLength: 1,
+    maxLength: 256,
+  })
   @IsString()
   @IsNotEmpty()
   @MaxLength(256)

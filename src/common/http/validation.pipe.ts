@@ -14,21 +14,33 @@ interface FieldError {
  * (one error per key). No DTO needs more than a few dozen values or a few levels, so anything past
  * these is refused in one cheap pass before the transform.
  */
-export const INPUT_LIMITS = { maxValues: 512, maxDepth: 32, maxErrorsListed: 20 } as const;
+export const INPUT_LIMITS = {
+  maxValues: 512,
+  maxDepth: 32,
+  maxErrorsListed: 20,
+  refuseReservedKeys: true,
+  /** Field names are echoed in their errors; an unknown key of 5,000 characters must not be. */
+  maxEchoed: 64,
+} as const;
+
+const shortened = (text: string, max: number = INPUT_LIMITS.maxEchoed) =>
+  text.length > max ? `${text.slice(0, max)}…` : text;
 
 function flatten(errors: ValidationError[], parent = '', out: FieldError[] = []): FieldError[] {
   for (const error of errors) {
     if (out.length >= INPUT_LIMITS.maxErrorsListed) break;
-    const field = error.property
+    const path = error.property
       ? parent
         ? `${parent}.${error.property}`
         : error.property
       : parent || 'body';
+    const field = shortened(path);
     for (const message of Object.values(error.constraints ?? {})) {
       if (out.length >= INPUT_LIMITS.maxErrorsListed) break;
-      out.push({ field, message });
+      // class-validator's messages start with the property name itself.
+      out.push({ field, message: shortened(message.replace(error.property, field), 200) });
     }
-    flatten(error.children ?? [], field, out);
+    flatten(error.children ?? [], path, out);
   }
   return out;
 }
@@ -52,13 +64,16 @@ class BoundedValidationPipe extends ValidationPipe {
     }
     if (metadata.type === 'body' || metadata.type === 'query') {
       const where = metadata.type === 'body' ? 'body' : 'query';
-      const exceeded = value === undefined ? null : exceededBound(value, INPUT_LIMITS);
-      if (exceeded === 'values') throw refuse(where, `must hold at most ${INPUT_LIMITS.maxValues} values`);
-      if (exceeded === 'depth')
+      const crossed = value === undefined ? null : exceededBound(value, INPUT_LIMITS);
+      if (crossed?.bound === 'values')
+        throw refuse(where, `must hold at most ${INPUT_LIMITS.maxValues} values`);
+      if (crossed?.bound === 'depth')
         throw refuse(where, `must not be nested more than ${INPUT_LIMITS.maxDepth} deep`);
+      if (crossed?.bound === 'reserved')
+        throw refuse(shortened(crossed.key), 'is not an allowed property name');
       if (metadata.type === 'query' && value) {
         const repeated = Object.entries(value).find(([, v]) => Array.isArray(v));
-        if (repeated) throw refuse(repeated[0], 'must be given at most once');
+        if (repeated) throw refuse(shortened(repeated[0]), 'must be given at most once');
       }
     }
     return super.transform(value, metadata);

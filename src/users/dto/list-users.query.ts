@@ -3,7 +3,13 @@ import { IsIn, IsInt, IsString, Max, MaxLength, Min } from 'class-validator';
 import { Optional, QueryInt } from '../../common/validation/presence.js';
 
 export class ListUsersQuery {
-  @ApiPropertyOptional({ minimum: 1, default: 1 })
+  @ApiPropertyOptional({
+    type: 'integer',
+    minimum: 1,
+    maximum: 1_000_000,
+    default: 1,
+    description: 'plain decimal digits',
+  })
   @Optional()
   @QueryInt()
   @IsInt()
@@ -11,7 +17,13 @@ export class ListUsersQuery {
   @Max(1_000_000)
   page: number = 1;
 
-  @ApiPropertyOptional({ minimum: 1, maximum: 100, default: 20 })
+  @ApiPropertyOptional({
+    type: 'integer',
+    minimum: 1,
+    maximum: 100,
+    default: 20,
+    description: 'plain decimal digits',
+  })
   @Optional()
   @QueryInt()
   @IsInt()
