@@ -1,10 +1,7 @@
 import type { DataSourceOptions } from 'typeorm';
 import type { DatabaseConfig } from '../config/app-config.js';
-import { InitialSchema1764000000000 } from './migrations/1764000000000-initial-schema.js';
+import { MIGRATIONS } from './migrations/index.js';
 import { QueryLogger } from './query-logger.js';
-
-/** Listed, not globbed: globs differ between ts-jest, ts sources and dist under ESM. */
-export const MIGRATIONS = [InitialSchema1764000000000];
 
 /**
  * One builder for the app, the CLI (ormconfig.ts) and the tests. `queryTimeoutMs` (the app's
