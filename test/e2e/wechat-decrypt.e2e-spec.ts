@@ -11,7 +11,7 @@ import {
   type Harness,
   type LoginResult,
 } from '../support/app-harness.js';
-import { encryptRaw, encryptWechatData, randomSessionKey } from '../support/fake-wechat.js';
+import { encryptRaw, encryptWechatData, randomSessionKey } from '../support/wechat-crypto-helpers.js';
 
 const DECRYPT = '/api/v1/wechat/decrypt';
 

@@ -18,7 +18,7 @@ import mysql from 'mysql2/promise';
 import request from 'supertest';
 import type { Response } from 'supertest';
 import { createApp } from '../../src/app.factory.js';
-import { FakeWechat } from './fake-wechat.js';
+import { FakeWechat } from './fake-wechat-http-api.js';
 
 export const APP_ID = 'wx1234567890abcdef';
 export const OTHER_APP_ID = 'wxfedcba0987654321';

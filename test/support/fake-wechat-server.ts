@@ -3,7 +3,7 @@
  * hand: `npx tsx test/support/fake-wechat-server.ts [port]` prints its URL, then serves until killed.
  * APP_ID / APP_SECRET come from WECHAT_APP_ID / WECHAT_APP_SECRET when set.
  */
-import { FakeWechat } from './fake-wechat.js';
+import { FakeWechat } from './fake-wechat-http-api.js';
 
 const fake = await FakeWechat.start({
   appId: process.env.WECHAT_APP_ID,

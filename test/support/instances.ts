@@ -37,7 +37,7 @@ import {
   type Tokens,
   type UserView,
 } from './app-harness.js';
-import { FakeWechat, type FakeWechatOptions } from './fake-wechat.js';
+import { FakeWechat, type FakeWechatOptions } from './fake-wechat-http-api.js';
 
 export const REDIS_HOST = '127.0.0.1';
 export const REDIS_PORT = 6379;

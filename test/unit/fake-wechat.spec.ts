@@ -1,11 +1,11 @@
 import { createDecipheriv, createHmac } from 'node:crypto';
+import { FakeWechat } from '../support/fake-wechat-http-api.js';
 import {
-  FakeWechat,
   encryptRaw,
   encryptWechatData,
   randomSessionKey,
   sessionKeySignature,
-} from '../support/fake-wechat.js';
+} from '../support/wechat-crypto-helpers.js';
 
 const APP_ID = 'wx1234567890abcdef';
 const SECRET = 'fake-secret-for-unit-test-000000';

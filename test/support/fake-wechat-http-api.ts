@@ -1,6 +1,8 @@
 /**
- * A fake WeChat API server for tests: a real HTTP server on 127.0.0.1 speaking the wire format of
- * WeChat's documentation (every error is HTTP 200 `{errcode, errmsg}`), with controls to script failures.
+ * WeChat's HTTP API, faked: a real HTTP server on 127.0.0.1 speaking the wire format of WeChat's
+ * documentation (every error is HTTP 200 `{errcode, errmsg}`), with its identities, codes and
+ * access tokens and controls to script failures. The WeChat of the e2e and cluster suites and of
+ * the benchmark (fake-wechat-server.ts runs it as a process of its own).
  *
  *   const fake = await FakeWechat.start({ appId, appSecret });
  *   env.WECHAT_API_BASE_URL = fake.url;
@@ -8,10 +10,11 @@
  *   fake.delayNext('getuserphonenumber', 3000);  // the next call answers after 3 s
  *   await fake.close();
  */
-import { createCipheriv, createHash, createHmac, randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { sessionKeySignature } from './wechat-crypto-helpers.js';
 
 export type WechatApi =
   'jscode2session' | 'stable_token' | 'getuserphonenumber' | 'subscribe_send' | 'checksession';
@@ -537,52 +540,6 @@ function readBody(req: IncomingMessage): Promise<string> {
     req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
     req.on('error', () => resolve(''));
   });
-}
-
-// -------------------------------------------------------------------- WeChat cryptography helpers
-
-/** hex(hmac_sha256(key = session key as its base64 string, message = "")) */
-export function sessionKeySignature(sessionKey: string): string {
-  return createHmac('sha256', sessionKey).update('').digest('hex');
-}
-
-/** A random session key (16 bytes, base64), like WeChat's. */
-export function randomSessionKey(): string {
-  return randomBytes(16).toString('base64');
-}
-
-/** AES-128-CBC / PKCS#7 of raw bytes with a base64 key and iv; returns base64. */
-export function encryptRaw(plaintext: Buffer | string, sessionKey: string, iv: string): string {
-  const cipher = createCipheriv('aes-128-cbc', Buffer.from(sessionKey, 'base64'), Buffer.from(iv, 'base64'));
-  return Buffer.concat([cipher.update(plaintext), cipher.final()]).toString('base64');
-}
-
-export interface EncryptOptions {
-  /** base64 of 16 bytes; random when omitted. */
-  iv?: string;
-  /** watermark.appid; `null` leaves the watermark out. */
-  appId?: string | null;
-  timestamp?: number;
-}
-
-/**
- * Builds a WeChat `encryptedData` block as wx.getUserInfo & co. hand it to the client: the JSON of
- * `data` plus `watermark: {timestamp, appid}`, AES-128-CBC / PKCS#7 with the session key.
- */
-export function encryptWechatData(
-  data: Record<string, unknown>,
-  sessionKey: string,
-  options: EncryptOptions & { appId: string | null },
-): { encryptedData: string; iv: string } {
-  const iv = options.iv ?? randomBytes(16).toString('base64');
-  const payload: Record<string, unknown> = { ...data };
-  if (options.appId !== null) {
-    payload.watermark = {
-      timestamp: options.timestamp ?? Math.floor(Date.now() / 1000),
-      appid: options.appId,
-    };
-  }
-  return { encryptedData: encryptRaw(JSON.stringify(payload), sessionKey, iv), iv };
 }
 
 function derivedPhone(code: string): PhoneRegistration {
