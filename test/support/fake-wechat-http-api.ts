@@ -1,8 +1,8 @@
 /**
  * WeChat's HTTP API, faked: a real HTTP server on 127.0.0.1 speaking the wire format of WeChat's
  * documentation (every error is HTTP 200 `{errcode, errmsg}`), with its identities, codes and
- * access tokens and controls to script failures. The WeChat of the e2e and cluster suites and of
- * the benchmark (fake-wechat-server.ts runs it as a process of its own).
+ * access tokens (fake-wechat-tokens.ts) and controls to script failures. The WeChat of the e2e and
+ * cluster suites and of the benchmark (fake-wechat-server.ts runs it as a process of its own).
  *
  *   const fake = await FakeWechat.start({ appId, appSecret });
  *   env.WECHAT_API_BASE_URL = fake.url;
@@ -14,6 +14,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { FakeWechatTokens } from './fake-wechat-tokens.js';
 import { sessionKeySignature } from './wechat-crypto-helpers.js';
 
 export type WechatApi =
@@ -113,13 +114,6 @@ type Fault =
   | { kind: 'http500' }
   | { kind: 'drop' };
 
-interface TokenState {
-  token: string;
-  expiresAt: number;
-  /** Set when the test revoked it: calls carrying it answer this errcode. */
-  revokedWith?: number;
-}
-
 export class FakeWechat {
   readonly appId: string;
   readonly appSecret: string;
@@ -128,7 +122,7 @@ export class FakeWechat {
 
   private server!: Server;
   private baseUrl = '';
-  private readonly tokenLifetimeSec: number;
+  private readonly tokens: FakeWechatTokens;
   private readonly faults = new Map<WechatApi, Fault[]>();
   private readonly counts = new Map<WechatApi, number>();
   private readonly codes = new Map<string, WechatIdentity>();
@@ -138,10 +132,7 @@ export class FakeWechat {
   private readonly phones = new Map<string, PhoneRegistration>();
   private readonly usedPhoneCodes = new Set<string>();
   private readonly timers = new Set<NodeJS.Timeout>();
-  private readonly issuedTokens = new Map<string, TokenState>();
   private readonly events = new EventEmitter();
-  private token: TokenState | undefined;
-  private forceRefreshes = 0;
   private codeSeq = 0;
   private readonly reusableCodes: boolean;
   private readonly keepLog: boolean;
@@ -150,7 +141,7 @@ export class FakeWechat {
   private constructor(options: FakeWechatOptions) {
     this.appId = options.appId ?? 'wx1234567890abcdef';
     this.appSecret = options.appSecret ?? 'fake-wechat-app-secret-0123456789';
-    this.tokenLifetimeSec = options.tokenLifetimeSec ?? 7200;
+    this.tokens = new FakeWechatTokens(options.tokenLifetimeSec);
     this.reusableCodes = options.reusableCodes ?? false;
     this.keepLog = options.keepLog ?? true;
     this.port = options.port ?? 0;
@@ -252,12 +243,12 @@ export class FakeWechat {
 
   /** The stable access token WeChat currently hands out (undefined before the first fetch). */
   get currentToken(): string | undefined {
-    return this.token?.token;
+    return this.tokens.currentToken;
   }
 
   /** Number of `force_refresh: true` fetches received. */
   get forceRefreshCount(): number {
-    return this.forceRefreshes;
+    return this.tokens.forceRefreshCount;
   }
 
   /**
@@ -265,10 +256,8 @@ export class FakeWechat {
    * With `rotate` (the default for 42001), a normal stable_token call then hands out a new token;
    * without it WeChat keeps handing the same failing token until `force_refresh: true`.
    */
-  revokeToken(errcode = 40001, rotate = errcode === 42001): void {
-    if (!this.token) return;
-    this.token.revokedWith = errcode;
-    if (rotate) this.token = undefined;
+  revokeToken(errcode = 40001, rotate = errcode === 42001): string | undefined {
+    return this.tokens.revoke(errcode, rotate);
   }
 
   // ---------------------------------------------------------------- faults
@@ -437,32 +426,12 @@ export class FakeWechat {
     if (body.appid !== this.appId) return this.error(res, entry, 40013);
     if (!body.secret) return this.error(res, entry, 41004);
     if (body.secret !== this.appSecret) return this.error(res, entry, 40125);
-    const now = Date.now();
-    const force = body.force_refresh === true;
-    if (force) this.forceRefreshes++;
-    if (force || !this.token || this.token.expiresAt <= now) {
-      if (this.token && !this.token.revokedWith) this.token.revokedWith = 40001;
-      this.token = {
-        token: `ACCESS_TOKEN_${randomBytes(24).toString('base64url')}`,
-        expiresAt: now + this.tokenLifetimeSec * 1000,
-      };
-      this.issuedTokens.set(this.token.token, this.token);
-    }
-    this.reply(res, entry, {
-      access_token: this.token.token,
-      expires_in: Math.max(1, Math.floor((this.token.expiresAt - now) / 1000)),
-    });
+    this.reply(res, entry, this.tokens.fetch(body.force_refresh === true));
   }
 
   /** 0 when the access_token query parameter is current, else the errcode to answer. */
   private tokenError(q: Record<string, string>): number {
-    const token = q.access_token;
-    if (!token) return 41001;
-    const state = this.issuedTokens.get(token);
-    if (!state) return 40001;
-    if (state.revokedWith) return state.revokedWith;
-    if (state.expiresAt <= Date.now()) return 42001;
-    return 0;
+    return this.tokens.errcodeFor(q.access_token);
   }
 
   private phoneNumber(

@@ -1,4 +1,5 @@
 import { createDecipheriv, createHmac } from 'node:crypto';
+import { jest } from '@jest/globals';
 import { FakeWechat } from '../support/fake-wechat-http-api.js';
 import {
   encryptRaw,
@@ -101,6 +102,29 @@ describe('FakeWechat', () => {
       expect(fake.forceRefreshCount).toBe(1);
       expect(fake.calls('stable_token')).toBe(3);
       expect(fake.requests('stable_token')[2].body).toMatchObject({ force_refresh: true, appid: APP_ID });
+    });
+
+    it('hands out a new token from 5 minutes before the current one expires, the old one still working', async () => {
+      const realNow = Date.now.bind(Date);
+      let offset = 0;
+      const now = jest.spyOn(Date, 'now').mockImplementation(() => realNow() + offset);
+      try {
+        const first = (await stableToken()).access_token as string;
+        offset = (7200 - 310) * 1000;
+        const still = await stableToken();
+        expect(still.access_token).toBe(first);
+        expect(still.expires_in).toBeGreaterThan(300);
+        offset += 11_000;
+        const renewed = await stableToken();
+        expect(renewed.access_token).not.toBe(first);
+        expect(renewed.expires_in).toBe(7200);
+        expect(fake.forceRefreshCount).toBe(0);
+        const code = fake.newPhoneCode({ purePhoneNumber: '13800138000' });
+        const old = await post('/wxa/business/getuserphonenumber', { code }, { access_token: first });
+        expect(((await old.json()) as Json).errcode).toBe(0);
+      } finally {
+        now.mockRestore();
+      }
     });
 
     it('refuses a wrong secret and a body that is not JSON', async () => {
