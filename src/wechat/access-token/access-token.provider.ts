@@ -1,17 +1,16 @@
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { ConfigService } from '@nestjs/config';
 import { AppError } from '../../common/errors/app-error.js';
 import { ErrorCode } from '../../common/errors/error-code.js';
-import type { AppConfig } from '../../config/app-config.js';
+import { wechatConfig, type WechatSlice } from '../../config/config.slices.js';
 import { MetricsService } from '../../metrics/metrics.service.js';
-import { WechatHttp } from '../live/wechat-http.js';
-import { wechatError } from '../wechat-errors.js';
+import { TOKEN_ERRCODES } from '../wechat-errors.js';
 import {
   ACCESS_TOKEN_STORE,
   type AccessTokenStore,
   type CachedAccessToken,
 } from './access-token-store.port.js';
+import { StableTokenApi } from './stable-token-api.port.js';
 
 const FORCE_REFRESH_INTERVAL_MS = 30_000;
 /** How often a caller waiting for another's fetch tries the lock again. */
@@ -20,32 +19,29 @@ const LOCK_RETRY_MS = 200;
 const RENEWAL_WINDOW_S = 300;
 
 /**
- * The WeChat access token, from `stable_token` only (never /cgi-bin/token, which would invalidate
- * the copies other services of the same app hold). Cached in the store until shortly before it
- * expires; one fetcher at a time across every caller that shares the store (a single flight in
- * this process, a lock with an owner and an expiry in the store), the others wait for the token to
- * be stored. `force_refresh` only when WeChat hands back the very token that just failed, and at
- * most once per 30 s (WeChat allows 20 a day).
+ * The access token of one WeChat account: fetched through that account's StableTokenApi
+ * (stable_token only), kept in a store of its own (in Redis, under the account's namespace), so the
+ * provider itself knows no app id. Cached in the store until shortly before it expires; one fetcher
+ * at a time across every caller that shares the store (a single flight in this process, a lock with
+ * an owner and an expiry in the store), the others wait for the token to be stored.
+ * `force_refresh` only when WeChat hands back the very token that just failed, and at most once per
+ * 30 s (WeChat allows 20 a day).
  */
 @Injectable()
 export class AccessTokenProvider {
   private readonly logger = new Logger('AccessToken');
   private inflight: Promise<string> | null = null;
-  private readonly appId: string;
-  private readonly appSecret: string;
   /** A crashed holder delays the others by at most this (docs/api.md: timeout + 2 s at most). */
   private readonly lockTtlMs: number;
 
   constructor(
+    private readonly api: StableTokenApi,
     @Inject(ACCESS_TOKEN_STORE) private readonly store: AccessTokenStore,
-    private readonly http: WechatHttp,
     private readonly metrics: MetricsService,
-    config: ConfigService<AppConfig, true>,
+    /** The time limit of one operation needing the token (WECHAT_TIMEOUT_MS). */
+    @Inject(wechatConfig.KEY) { timeoutMs }: Pick<WechatSlice, 'timeoutMs'>,
   ) {
-    const wechat = config.get('wechat', { infer: true });
-    this.appId = wechat.appId;
-    this.appSecret = wechat.appSecret;
-    this.lockTtlMs = wechat.timeoutMs + 2000;
+    this.lockTtlMs = timeoutMs + 2000;
   }
 
   /** A usable token; `failed` is one that WeChat just refused, which must not be handed back. */
@@ -59,9 +55,19 @@ export class AccessTokenProvider {
     return this.inflight;
   }
 
-  /** After WeChat refused `token` (40001 / 40014 / 42001): forget it, unless a newer one is already there. */
-  invalidate(token: string): Promise<void> {
-    return this.store.dropIfCurrent(token);
+  /**
+   * `call` with a token. On 40001 / 40014 / 42001 the token is dropped (only if it is still the
+   * cached one), a fresh one obtained, and the call repeated once — never in a loop.
+   */
+  async withToken<T extends { errcode?: number }>(
+    deadline: number,
+    call: (token: string) => Promise<T>,
+  ): Promise<T> {
+    const token = await this.getToken(deadline);
+    const answer = await call(token);
+    if (!TOKEN_ERRCODES.has(answer.errcode ?? 0)) return answer;
+    await this.store.dropIfCurrent(token);
+    return call(await this.getToken(deadline, token));
   }
 
   private async obtain(deadline: number, failed?: string): Promise<string> {
@@ -118,29 +124,11 @@ export class AccessTokenProvider {
   }
 
   private async stableToken(deadline: number, forceRefresh: boolean): Promise<CachedAccessToken> {
-    const answer = await this.http.call({
-      api: 'stable_token',
-      method: 'POST',
-      path: '/cgi-bin/stable_token',
-      body: {
-        grant_type: 'client_credential',
-        appid: this.appId,
-        secret: this.appSecret,
-        force_refresh: forceRefresh,
-      },
-      deadline,
-    });
-    const token = answer.access_token;
-    const expiresIn = Number(answer.expires_in);
-    if (answer.errcode || typeof token !== 'string' || !token || !(expiresIn > 0)) {
-      this.metrics.accessTokenFetches.inc({ result: 'error' });
-      throw wechatError('stable_token', answer.errcode ?? 0);
-    }
-    this.metrics.accessTokenFetches.inc({ result: forceRefresh ? 'forced' : 'ok' });
+    const { accessToken, expiresIn } = await this.api.fetchStableToken({ forceRefresh, deadline });
     // expires_in is the *remaining* lifetime. Refresh when WeChat starts renewing (5 minutes before
     // expiry); a token handed out inside that window is kept for half of what it has left.
     const keepFor =
       expiresIn > RENEWAL_WINDOW_S + 60 ? expiresIn - RENEWAL_WINDOW_S : Math.max(1, expiresIn / 2);
-    return { token, refreshAt: Date.now() + keepFor * 1000 };
+    return { token: accessToken, refreshAt: Date.now() + keepFor * 1000 };
   }
 }

@@ -1,15 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { Logger } from '@nestjs/common';
-import type { ConfigService } from '@nestjs/config';
 import { Redis } from 'ioredis';
-import { InMemoryWechat } from '../../../test/support/in-memory-wechat.js';
-import type { AppConfig } from '../../config/app-config.js';
+import { InMemoryStableTokenApi } from '../../../test/support/in-memory-stable-token-api.js';
 import { MetricsService } from '../../metrics/metrics.service.js';
 import { RedisConnections } from '../../redis/redis-connections.js';
-import { NodeWechatCrypto } from '../crypto/node-wechat-crypto.js';
-import { LiveWechatClient } from '../live/live-wechat-client.js';
-import { WechatHttp } from '../live/wechat-http.js';
 import { AccessTokenProvider } from './access-token.provider.js';
 import { RedisAccessTokenStore } from './redis-access-token-store.js';
 
@@ -18,12 +13,6 @@ import { RedisAccessTokenStore } from './redis-access-token-store.js';
 // neither the keys nor the stored-notice channel (pub/sub is not per database) touch anything else.
 const REDIS_URL = 'redis://127.0.0.1:6379/14';
 const NAMESPACE = `wxb-test:${process.pid}:${randomBytes(4).toString('hex')}:access_token`;
-const APP_ID = 'wx0123456789abcdef';
-const APP_SECRET = 'unit-test-app-secret';
-
-function configOf(values: Partial<Record<'redis' | 'wechat', unknown>>): ConfigService<AppConfig, true> {
-  return { get: (key: 'redis' | 'wechat') => values[key] } as unknown as ConfigService<AppConfig, true>;
-}
 
 async function connected(connections: RedisConnections): Promise<RedisConnections> {
   for (const redis of [connections.client!, connections.subscriber!]) {
@@ -138,64 +127,47 @@ describe('RedisAccessTokenStore (real Redis)', () => {
   });
 
   describe('behind the provider, two instances', () => {
-    let wechat: InMemoryWechat;
-    const https: WechatHttp[] = [];
+    let wechat: InMemoryStableTokenApi;
 
     function instance(shared: RedisAccessTokenStore) {
-      const config = configOf({
-        wechat: {
-          mode: 'live',
-          appId: APP_ID,
-          appSecret: APP_SECRET,
-          apiBaseUrl: wechat.url,
-          timeoutMs: 3000,
-        },
-      });
-      const metrics = new MetricsService();
-      const http = new WechatHttp(config, metrics);
-      https.push(http);
-      const provider = new AccessTokenProvider(shared, http, metrics, config);
-      return { http, provider, client: new LiveWechatClient(http, provider, new NodeWechatCrypto(), config) };
+      const provider = new AccessTokenProvider(wechat, shared, new MetricsService(), { timeoutMs: 3000 });
+      return {
+        provider,
+        /** A call carrying access_token, as the live client makes it. */
+        call: () => provider.withToken(Date.now() + 3000, (token) => wechat.callWithToken(token)),
+      };
     }
 
-    beforeEach(async () => {
-      wechat = await InMemoryWechat.start({ appId: APP_ID, appSecret: APP_SECRET });
-    });
-
-    afterEach(async () => {
-      await Promise.all(https.splice(0).map((http) => http.onApplicationShutdown()));
-      await wechat.close();
+    beforeEach(() => {
+      wechat = new InMemoryStableTokenApi();
     });
 
     it('makes one stable_token fetch for 100 concurrent callers across the two', async () => {
       const one = instance(a);
       const two = instance(b);
-      const release = wechat.hold('stable_token');
+      const release = wechat.hold();
       const callers = Array.from({ length: 100 }, (_, i) =>
-        (i % 2 ? one : two).provider.getToken(one.http.deadline()),
+        (i % 2 ? one : two).provider.getToken(Date.now() + 3000),
       );
-      await wechat.waitForCalls('stable_token', 1);
+      await wechat.waitForFetches(1);
       release();
       const tokens = await Promise.all(callers);
       expect(new Set(tokens)).toEqual(new Set([wechat.currentToken]));
-      expect(wechat.count('stable_token')).toBe(1);
+      expect(wechat.fetches).toHaveLength(1);
       expect((await a.get())?.token).toBe(wechat.currentToken);
     });
 
     it('asks for force_refresh once when both meet the same refused token', async () => {
       const one = instance(a);
       const two = instance(b);
-      await one.client.getPhoneNumber('phone-code-0');
-      const refused = wechat.refuse(40001);
-      await Promise.all(
-        Array.from({ length: 40 }, (_, i) =>
-          (i % 2 ? one : two).client.getPhoneNumber(`phone-code-${i + 1}`),
-        ),
-      );
+      await one.call();
+      const refused = wechat.revokeToken(40001);
+      const answers = await Promise.all(Array.from({ length: 40 }, (_, i) => (i % 2 ? one : two).call()));
+      expect(answers.map((answer) => answer.errcode)).toEqual(Array(40).fill(0));
       expect(wechat.forceFlags()).toEqual([false, false, true]);
       const fresh = wechat.currentToken;
       expect(fresh).not.toBe(refused);
-      expect(wechat.tokensUsed('getuserphonenumber').filter((t) => t === fresh)).toHaveLength(40);
+      expect(wechat.tokensUsed.filter((t) => t === fresh)).toHaveLength(40);
       expect((await b.get())?.token).toBe(fresh);
     });
   });

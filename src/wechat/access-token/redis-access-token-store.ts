@@ -7,7 +7,7 @@ import { ErrorCode } from '../../common/errors/error-code.js';
 import { RedisConnections } from '../../redis/redis-connections.js';
 import type { AccessTokenStore, CachedAccessToken } from './access-token-store.port.js';
 
-/** The token's key; the lock, force_refresh stamp, refused token and stored-notices hang off it. */
+/** The mini-program's token; the lock, force_refresh stamp, refused token and stored-notices hang off it. */
 const DEFAULT_NAMESPACE = 'wxb:wechat:access_token';
 /** A refused token is remembered for the longest lifetime WeChat gives a token. */
 const REFUSED_TTL_MS = 7_200_000;
@@ -32,7 +32,10 @@ export class RedisAccessTokenStore implements AccessTokenStore {
   private readonly stored = new EventEmitter().setMaxListeners(0);
   private readonly keys: { token: string; lock: string; force: string; refused: string; stored: string };
 
-  /** `namespace` only changes in tests, which must not touch (or wake) a running service's token. */
+  /**
+   * `namespace` says whose token this is: another account's token needs its own, and so do tests,
+   * which must not touch (or wake) a running service's token.
+   */
   constructor(redis: RedisConnections, namespace = DEFAULT_NAMESPACE) {
     this.keys = {
       token: namespace,

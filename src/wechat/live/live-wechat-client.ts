@@ -1,8 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { ConfigService } from '@nestjs/config';
 import { AppError } from '../../common/errors/app-error.js';
 import { ErrorCode } from '../../common/errors/error-code.js';
-import type { AppConfig } from '../../config/app-config.js';
+import { wechatConfig, type WechatSlice } from '../../config/config.slices.js';
 import { AccessTokenProvider } from '../access-token/access-token.provider.js';
 import type {
   SubscribeMessage,
@@ -11,7 +10,7 @@ import type {
   WechatSession,
 } from '../wechat-client.port.js';
 import { WECHAT_CRYPTO, type WechatCrypto } from '../wechat-crypto.port.js';
-import { TOKEN_ERRCODES, wechatError } from '../wechat-errors.js';
+import { wechatError } from '../wechat-errors.js';
 import { WechatHttp, type WechatAnswer, type WechatRequest } from './wechat-http.js';
 
 const SESSION_KEY_STALE = 87009;
@@ -26,9 +25,8 @@ export class LiveWechatClient implements WechatClient {
     private readonly http: WechatHttp,
     private readonly tokens: AccessTokenProvider,
     @Inject(WECHAT_CRYPTO) private readonly crypto: WechatCrypto,
-    config: ConfigService<AppConfig, true>,
+    @Inject(wechatConfig.KEY) wechat: Pick<WechatSlice, 'appId' | 'appSecret'>,
   ) {
-    const wechat = config.get('wechat', { infer: true });
     this.appId = wechat.appId;
     this.appSecret = wechat.appSecret;
   }
@@ -94,20 +92,13 @@ export class LiveWechatClient implements WechatClient {
     return true;
   }
 
-  /**
-   * A call carrying access_token. On 40001 / 40014 / 42001 the token is dropped (only if it is still
-   * the cached one), a fresh one obtained, and the call repeated once — never in a loop.
-   */
-  private async withAccessToken(
+  /** A call carrying access_token, repeated once with a fresh token when WeChat refuses it. */
+  private withAccessToken(
     request: Omit<WechatRequest, 'deadline' | 'query'> & { query?: Record<string, string> },
-  ) {
+  ): Promise<WechatAnswer> {
     const deadline = this.http.deadline();
-    const send = (token: string): Promise<WechatAnswer> =>
-      this.http.call({ ...request, query: { ...request.query, access_token: token }, deadline });
-    const token = await this.tokens.getToken(deadline);
-    const answer = await send(token);
-    if (!TOKEN_ERRCODES.has(answer.errcode ?? 0)) return answer;
-    await this.tokens.invalidate(token);
-    return send(await this.tokens.getToken(deadline, token));
+    return this.tokens.withToken(deadline, (token) =>
+      this.http.call({ ...request, query: { ...request.query, access_token: token }, deadline }),
+    );
   }
 }

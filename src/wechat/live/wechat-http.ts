@@ -1,11 +1,10 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Injectable, type OnApplicationShutdown } from '@nestjs/common';
-import { ConfigService } from '@nestjs/config';
+import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
 import CircuitBreaker from 'opossum';
 import { Agent, request as undiciRequest } from 'undici';
 import { AppError } from '../../common/errors/app-error.js';
 import { ErrorCode } from '../../common/errors/error-code.js';
-import type { AppConfig } from '../../config/app-config.js';
+import { wechatConfig, type WechatSlice } from '../../config/config.slices.js';
 import { MetricsService } from '../../metrics/metrics.service.js';
 import { BUSY_ERRCODE } from '../wechat-errors.js';
 
@@ -56,10 +55,9 @@ export class WechatHttp implements OnApplicationShutdown {
   private readonly agent = new Agent({ keepAliveTimeout: 30_000, connections: 128 });
 
   constructor(
-    config: ConfigService<AppConfig, true>,
+    @Inject(wechatConfig.KEY) wechat: Pick<WechatSlice, 'apiBaseUrl' | 'timeoutMs'>,
     private readonly metrics: MetricsService,
   ) {
-    const wechat = config.get('wechat', { infer: true });
     this.baseUrl = wechat.apiBaseUrl;
     this.timeoutMs = wechat.timeoutMs;
     // opossum trips on an error percentage over a rolling window; the contract asks for

@@ -1,7 +1,6 @@
 import { createHash } from 'node:crypto';
-import { Injectable } from '@nestjs/common';
-import { ConfigService } from '@nestjs/config';
-import type { AppConfig } from '../../config/app-config.js';
+import { Inject, Injectable } from '@nestjs/common';
+import { wechatConfig, type WechatSlice } from '../../config/config.slices.js';
 import type {
   SubscribeMessage,
   WechatClient,
@@ -24,8 +23,8 @@ const digest = (text: string) => createHash('sha256').update(text).digest();
 export class SandboxWechatClient implements WechatClient {
   private readonly appId: string;
 
-  constructor(config: ConfigService<AppConfig, true>) {
-    this.appId = config.get('wechat', { infer: true }).appId;
+  constructor(@Inject(wechatConfig.KEY) { appId }: Pick<WechatSlice, 'appId'>) {
+    this.appId = appId;
   }
 
   code2Session(code: string): Promise<WechatSession> {

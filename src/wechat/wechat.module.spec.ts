@@ -1,0 +1,76 @@
+import { Global, Module, type DynamicModule } from '@nestjs/common';
+import { DiscoveryModule, DiscoveryService } from '@nestjs/core';
+import { Test, type TestingModule } from '@nestjs/testing';
+import { redisConfig, wechatConfig, type WechatSlice } from '../config/config.slices.js';
+import { MetricsService } from '../metrics/metrics.service.js';
+import { RedisConnections } from '../redis/redis-connections.js';
+import { AccessTokenProvider } from './access-token/access-token.provider.js';
+import { StableTokenApi } from './access-token/stable-token-api.port.js';
+import { LiveStableTokenApi } from './live/live-stable-token-api.js';
+import { LiveWechatClient } from './live/live-wechat-client.js';
+import { WechatHttp } from './live/wechat-http.js';
+import { SandboxStableTokenApi } from './sandbox/sandbox-stable-token-api.js';
+import { SandboxWechatClient } from './sandbox/sandbox-wechat-client.js';
+import { WECHAT_CLIENT } from './wechat-client.port.js';
+import { WechatModule } from './wechat.module.js';
+
+/** What AppModule provides to every module, as far as WechatModule reads it (no REDIS_URL). */
+function platform(wechat: WechatSlice): DynamicModule {
+  @Global()
+  @Module({})
+  class Platform {}
+  const providers = [
+    { provide: wechatConfig.KEY, useValue: wechat },
+    { provide: redisConfig.KEY, useValue: {} },
+    MetricsService,
+    RedisConnections,
+  ];
+  return { module: Platform, providers, exports: providers };
+}
+
+describe('WechatModule', () => {
+  let app: TestingModule;
+
+  async function start(mode: WechatSlice['mode']): Promise<TestingModule> {
+    const wechat = {
+      mode,
+      appId: 'wx0123456789abcdef',
+      appSecret: 'secret',
+      apiBaseUrl: 'http://127.0.0.1:9',
+      timeoutMs: 1000,
+    };
+    app = await Test.createTestingModule({
+      imports: [platform(wechat), DiscoveryModule, WechatModule],
+    }).compile();
+    return app;
+  }
+
+  const transports = () =>
+    app
+      .get(DiscoveryService)
+      .getProviders()
+      .filter((wrapper) => wrapper.instance instanceof WechatHttp);
+
+  afterEach(async () => {
+    await app?.close();
+  });
+
+  it('in the sandbox, binds the in-process adapters and builds no HTTP transport', async () => {
+    await start('sandbox');
+    expect(app.get(WECHAT_CLIENT)).toBeInstanceOf(SandboxWechatClient);
+    expect(app.get(StableTokenApi)).toBeInstanceOf(SandboxStableTokenApi);
+    expect(transports()).toEqual([]);
+    // The token path runs in process: the same token for the same app, without a network.
+    const tokens = app.get(AccessTokenProvider);
+    const token = await tokens.getToken(Date.now() + 1000);
+    expect(token).toMatch(/^sbx_at_[0-9a-f]{32}$/);
+    expect(await tokens.getToken(Date.now() + 1000)).toBe(token);
+  });
+
+  it('in live mode, binds the HTTP adapters over one shared transport', async () => {
+    await start('live');
+    expect(app.get(WECHAT_CLIENT)).toBeInstanceOf(LiveWechatClient);
+    expect(app.get(StableTokenApi)).toBeInstanceOf(LiveStableTokenApi);
+    expect(transports()).toHaveLength(1);
+  });
+});
