@@ -42,4 +42,7 @@ for (const service of down) {
     `${service.name} is not reachable on 127.0.0.1:${service.port}; start it with: ${service.start}`,
   );
 }
+if (down.length > 0) {
+  console.error('(with Docker: docker compose -f docker-compose.test.yml up -d starts both)');
+}
 process.exit(down.length > 0 ? 1 : 0);
