@@ -21,9 +21,8 @@ export class AuthController {
     ErrorCode.WECHAT_CODE_INVALID,
     ErrorCode.USER_DISABLED,
     ErrorCode.WECHAT_USER_HIGH_RISK,
-    ErrorCode.RATE_LIMITED,
+    ErrorCode.RATE_LIMITED, // WeChat's quota (errcode 45009 / 45011), not only our limit
     ErrorCode.WECHAT_ERROR,
-    ErrorCode.DEPENDENCY_UNAVAILABLE,
     ErrorCode.WECHAT_TIMEOUT,
   ])
   login(@Body() body: LoginDto, @ReqMeta() meta: RequestMeta): Promise<LoginView> {
@@ -38,7 +37,6 @@ export class AuthController {
     ErrorCode.REFRESH_TOKEN_INVALID,
     ErrorCode.REFRESH_TOKEN_REUSED,
     ErrorCode.USER_DISABLED,
-    ErrorCode.RATE_LIMITED,
   ])
   refresh(@Body() body: RefreshDto, @ReqMeta() meta: RequestMeta): Promise<TokensView> {
     return this.auth.refresh(body.refreshToken, meta);
@@ -47,7 +45,7 @@ export class AuthController {
   @ApiBearerAuth()
   @Post('logout')
   @HttpCode(200)
-  @ApiEnvelope(null, [ErrorCode.UNAUTHENTICATED, ErrorCode.ACCESS_TOKEN_EXPIRED])
+  @ApiEnvelope(null)
   async logout(
     @CurrentUser() user: AuthUser,
     @Body() body: LogoutDto,

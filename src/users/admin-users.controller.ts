@@ -17,8 +17,6 @@ class UserPageView {
   @ApiProperty() pageSize!: number;
 }
 
-const ADMIN_ERRORS = [ErrorCode.UNAUTHENTICATED, ErrorCode.ROLE_FORBIDDEN, ErrorCode.NOT_FOUND];
-
 @ApiTags('admin')
 @ApiBearerAuth()
 @Roles('admin')
@@ -27,20 +25,20 @@ export class AdminUsersController {
   constructor(private readonly admin: AdminUsersService) {}
 
   @Get()
-  @ApiEnvelope(UserPageView, ADMIN_ERRORS)
+  @ApiEnvelope(UserPageView)
   async list(@Query() query: ListUsersQuery): Promise<UserPageView> {
     const page = await this.admin.list(query);
     return { ...page, items: page.items.map(toUserView) };
   }
 
   @Get(':id')
-  @ApiEnvelope(UserView, ADMIN_ERRORS)
+  @ApiEnvelope(UserView, [ErrorCode.NOT_FOUND])
   async get(@Param('id', UserIdPipe) id: string): Promise<UserView> {
     return toUserView(await this.admin.get(id));
   }
 
   @Patch(':id')
-  @ApiEnvelope(UserView, [...ADMIN_ERRORS, ErrorCode.CONFLICT])
+  @ApiEnvelope(UserView, [ErrorCode.NOT_FOUND, ErrorCode.CONFLICT])
   async update(
     @CurrentUser() auth: AuthUser,
     @Param('id', UserIdPipe) id: string,
@@ -51,7 +49,7 @@ export class AdminUsersController {
   }
 
   @Delete(':id')
-  @ApiEnvelope(null, [...ADMIN_ERRORS, ErrorCode.CONFLICT])
+  @ApiEnvelope(null, [ErrorCode.NOT_FOUND, ErrorCode.CONFLICT])
   async erase(
     @CurrentUser() auth: AuthUser,
     @Param('id', UserIdPipe) id: string,

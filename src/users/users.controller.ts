@@ -17,13 +17,13 @@ export class UsersController {
   constructor(private readonly users: UsersService) {}
 
   @Get()
-  @ApiEnvelope(UserView, [ErrorCode.UNAUTHENTICATED, ErrorCode.ACCESS_TOKEN_EXPIRED, ErrorCode.USER_DISABLED])
+  @ApiEnvelope(UserView)
   async me(@CurrentUser() auth: AuthUser): Promise<UserView> {
     return toUserView(await this.users.getVisible(auth.userId));
   }
 
   @Patch()
-  @ApiEnvelope(UserView, [ErrorCode.UNAUTHENTICATED, ErrorCode.ACCESS_TOKEN_EXPIRED, ErrorCode.USER_DISABLED])
+  @ApiEnvelope(UserView, [ErrorCode.NOT_FOUND])
   async update(@CurrentUser() auth: AuthUser, @Body() body: UpdateProfileDto): Promise<UserView> {
     return toUserView(await this.users.updateProfile(auth.userId, body));
   }
@@ -34,10 +34,9 @@ export class UsersController {
   @ApiEnvelope(UserView, [
     ErrorCode.WECHAT_CODE_INVALID,
     ErrorCode.WECHAT_APPID_MISMATCH,
-    ErrorCode.UNAUTHENTICATED,
-    ErrorCode.RATE_LIMITED,
+    ErrorCode.NOT_FOUND,
+    ErrorCode.RATE_LIMITED, // WeChat's quota (errcode 45009 / 45011), not only our limit
     ErrorCode.WECHAT_ERROR,
-    ErrorCode.DEPENDENCY_UNAVAILABLE,
     ErrorCode.WECHAT_TIMEOUT,
   ])
   async bindPhone(

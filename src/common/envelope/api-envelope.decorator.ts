@@ -1,21 +1,32 @@
-import { applyDecorators, type Type } from '@nestjs/common';
-import { ApiExtraModels, ApiOkResponse, ApiResponse, getSchemaPath } from '@nestjs/swagger';
-import { ErrorCode, httpStatusOf } from '../errors/error-code.js';
+import { applyDecorators, SetMetadata, type Type } from '@nestjs/common';
+import { ApiExtraModels, ApiOkResponse, getSchemaPath } from '@nestjs/swagger';
+import type { ErrorCode } from '../errors/error-code.js';
 
-const envelopeOf = (data: Record<string, unknown>) => ({
+/** Where a handler's own error codes are kept until the OpenAPI document is completed. */
+export const HANDLER_ERRORS_KEY = 'envelope:handler-errors';
+
+export const REQUEST_ID_EXAMPLE = '0f1b7c52-8d2e-4c8e-9a1f-3d5c7e9b1a20';
+
+/** The envelope's schema around `data`; `code` and `message` are overridden for error answers. */
+export const envelopeOf = (
+  data: object,
+  fields: { code?: Record<string, unknown>; message?: Record<string, unknown> } = {},
+) => ({
   type: 'object',
   required: ['code', 'message', 'data', 'requestId'],
   properties: {
-    code: { type: 'integer', example: 0 },
-    message: { type: 'string', example: 'ok' },
+    code: { type: 'integer', example: 0, ...fields.code },
+    message: { type: 'string', example: 'ok', ...fields.message },
     data,
-    requestId: { type: 'string', example: '0f1b7c52-8d2e-4c8e-9a1f-3d5c7e9b1a20' },
+    requestId: { type: 'string', example: REQUEST_ID_EXAMPLE },
   },
 });
 
 /**
- * Documents a handler's success answer inside the envelope, and the error codes it can give
- * (each error is the same envelope with `data` null or details).
+ * Documents a handler's success answer inside the envelope, and the error codes that the handler
+ * itself (its service, its pipes, WeChat behind it) can give. Codes that come from the route's
+ * guards, rate limits, input and dependencies are not listed here: documentRouteErrors
+ * (route-errors.ts) derives them from the route's metadata, so they cannot drift from the code.
  */
 export function ApiEnvelope(
   model: Type<unknown> | null,
@@ -28,20 +39,9 @@ export function ApiEnvelope(
       : options.isArray
         ? { type: 'array', items: { $ref: getSchemaPath(model) } }
         : { $ref: getSchemaPath(model) };
-  const byStatus = new Map<number, ErrorCode[]>();
-  for (const code of [ErrorCode.VALIDATION_FAILED, ...errors]) {
-    const status = httpStatusOf(code);
-    byStatus.set(status, [...(byStatus.get(status) ?? []), code]);
-  }
   return applyDecorators(
     ...(model ? [ApiExtraModels(model)] : []),
     ApiOkResponse({ schema: envelopeOf(data) }),
-    ...[...byStatus].map(([status, codes]) =>
-      ApiResponse({
-        status,
-        description: `code ${[...new Set(codes)].join(' / ')}`,
-        schema: envelopeOf({ type: 'object', nullable: true }),
-      }),
-    ),
+    SetMetadata(HANDLER_ERRORS_KEY, errors),
   );
 }
