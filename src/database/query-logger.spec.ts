@@ -48,5 +48,4 @@ describe('QueryLogger', () => {
     expect(destroyed).toBe(1);
     expect(lines).toEqual([]); // the caller logs errors, with the request id
   });
-
 });
