@@ -2,11 +2,11 @@ import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { Logger } from '@nestjs/common';
 import { Redis } from 'ioredis';
-import { InMemoryStableTokenApi } from '../../../test/support/in-memory-stable-token-api.js';
-import { MetricsService } from '../../metrics/metrics.service.js';
-import { RedisConnections } from '../../redis/redis-connections.js';
-import { AccessTokenProvider } from './access-token.provider.js';
-import { RedisAccessTokenStore } from './redis-access-token-store.js';
+import { InMemoryStableTokenApi } from '../support/in-memory-stable-token-api.js';
+import { MetricsService } from '../../src/metrics/metrics.service.js';
+import { RedisConnections } from '../../src/redis/redis-connections.js';
+import { AccessTokenProvider } from '../../src/wechat/access-token/access-token.provider.js';
+import { RedisAccessTokenStore } from '../../src/wechat/access-token/redis-access-token-store.js';
 
 // Against the real Redis of this machine (127.0.0.1:6379, as `npm test` requires), in a database
 // the cluster suites do not use (they take 9–13) and under a namespace of this run's own, so that
