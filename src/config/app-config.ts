@@ -34,7 +34,8 @@ export interface AppConfig {
     port: number;
     /** false, true, or the proxies (IPs / CIDRs) whose X-Forwarded-For is believed. */
     trustProxy: boolean | string[];
-    corsOrigins: string[] | boolean;
+    /** false: no CORS headers; `*`: any origin, never reflected. */
+    corsOrigins: string[] | '*' | false;
     bodyLimit: number;
   };
   database: DatabaseConfig;

@@ -1,20 +1,25 @@
 import { randomBytes } from 'node:crypto';
 import { isIP } from 'node:net';
-import { isAbsolute, resolve } from 'node:path';
+import { dirname, isAbsolute, resolve } from 'node:path';
 import { plainToInstance } from 'class-transformer';
 import { validateSync } from 'class-validator';
 import type { AppConfig, NodeEnv } from './app-config.js';
+import { ConfigError } from './config-error.js';
+import { loadDevSecrets } from './dev-secrets.js';
 import { EnvironmentVariables } from './env.schema.js';
 
-/** Raised for a missing or malformed variable; main.ts prints its one line and exits non-zero. */
-export class ConfigError extends Error {
-  constructor(
-    readonly variable: string,
-    reason: string,
-  ) {
-    super(`Invalid configuration: ${variable} ${reason}`);
-    this.name = 'ConfigError';
-  }
+export { ConfigError } from './config-error.js';
+
+export interface LoadConfigOptions {
+  /**
+   * Keep the development secrets used when JWT_SECRET or DATA_ENCRYPTION_KEY is not set outside
+   * production in a file, beside the SQLite file (./data for a MySQL database), so that a restart
+   * keeps logins and encrypted data. The service's entry point asks for it; other callers (tests,
+   * the migration CLI) get secrets for their process only and write nothing.
+   */
+  keepDevSecrets?: boolean;
+  /** Where to keep them instead (implies keepDevSecrets). */
+  devSecretsDir?: string;
 }
 
 const DEFAULT_SQLITE_FILE = './data/app.sqlite';
@@ -22,10 +27,13 @@ const DEFAULT_SQLITE_FILE = './data/app.sqlite';
 const TYPE_CONSTRAINTS = ['isInt', 'isString', 'isIn', 'isBase64', 'isUrl', 'matches'];
 
 /**
- * Validates the environment once and returns the typed configuration. Pure apart from generating
+ * Validates the environment once and returns the typed configuration. Pure unless asked to keep
  * development secrets, so tests can build any number of apps from plain objects.
  */
-export function loadConfig(rawEnv: Record<string, string | undefined>): AppConfig {
+export function loadConfig(
+  rawEnv: Record<string, string | undefined>,
+  options: LoadConfigOptions = {},
+): AppConfig {
   const env = plainToInstance(EnvironmentVariables, rawEnv, { excludeExtraneousValues: false });
   const errors = validateSync(env, { skipMissingProperties: false, forbidUnknownValues: false });
   if (errors.length > 0) {
@@ -61,32 +69,32 @@ export function loadConfig(rawEnv: Record<string, string | undefined>): AppConfi
       : sqliteTarget === ':memory:'
         ? ':memory:'
         : absolute(sqliteTarget);
+  if (production && sqlitePath === ':memory:') {
+    throw new ConfigError(
+      'DATABASE_URL',
+      'must not be an in-memory SQLite database in production (a restart loses every row)',
+    );
+  }
 
   // JWT
-  let jwtSecret = env.JWT_SECRET;
-  if (jwtSecret !== undefined && Buffer.byteLength(jwtSecret, 'utf8') < 32) {
-    throw new ConfigError('JWT_SECRET', 'must be at least 32 bytes');
-  }
-  if (!jwtSecret) {
-    if (production) require('JWT_SECRET');
-    jwtSecret = randomBytes(48).toString('base64url');
-    notices.push(
-      'JWT_SECRET not set: generated one for this process (tokens die with it; set it to keep them)',
-    );
-  }
+  if (env.JWT_SECRET !== undefined) {
+    if (Buffer.byteLength(env.JWT_SECRET, 'utf8') < 32) {
+      throw new ConfigError('JWT_SECRET', 'must be at least 32 bytes');
+    }
+    if (production) refuseWeak('JWT_SECRET', env.JWT_SECRET, 'openssl rand -base64 48');
+  } else if (production) require('JWT_SECRET');
 
   // Data encryption key
-  let dataKey: Buffer;
-  if (env.DATA_ENCRYPTION_KEY) {
+  let dataKey: Buffer | undefined;
+  if (env.DATA_ENCRYPTION_KEY !== undefined) {
     dataKey = Buffer.from(env.DATA_ENCRYPTION_KEY, 'base64');
-    if (dataKey.length !== 32) throw new ConfigError('DATA_ENCRYPTION_KEY', 'must be 32 bytes of base64');
-  } else {
-    if (production) require('DATA_ENCRYPTION_KEY');
-    dataKey = randomBytes(32);
-    notices.push(
-      'DATA_ENCRYPTION_KEY not set: generated one for this process (data encrypted at rest now is unreadable after a restart)',
-    );
-  }
+    // Buffer.from skips what is not base64 instead of refusing it: only a value that is exactly
+    // the encoding of 32 bytes is a key.
+    if (dataKey.length !== 32 || dataKey.toString('base64') !== env.DATA_ENCRYPTION_KEY) {
+      throw new ConfigError('DATA_ENCRYPTION_KEY', 'must be 32 bytes of base64');
+    }
+    if (production) refuseWeak('DATA_ENCRYPTION_KEY', dataKey, 'openssl rand -base64 32');
+  } else if (production) require('DATA_ENCRYPTION_KEY');
 
   // WeChat
   const mode = (env.WECHAT_MODE ?? (env.WECHAT_APP_ID || production ? 'live' : 'sandbox')) as
@@ -98,10 +106,45 @@ export function loadConfig(rawEnv: Record<string, string | undefined>): AppConfi
     if (!env.WECHAT_APP_ID) require('WECHAT_APP_ID', 'is required when WECHAT_MODE is live');
     if (!env.WECHAT_APP_SECRET) require('WECHAT_APP_SECRET', 'is required when WECHAT_MODE is live');
   }
+  const apiBaseUrl = (env.WECHAT_API_BASE_URL ?? 'https://api.weixin.qq.com').replace(/\/+$/, '');
+  // The app secret and every user's session travel in these calls.
+  if (production && !isHttpsOrLoopback(apiBaseUrl)) {
+    throw new ConfigError(
+      'WECHAT_API_BASE_URL',
+      'must be https:// in production (http:// only to a loopback address: 127.0.0.0/8, ::1, localhost)',
+    );
+  }
 
   const trustProxy = parseTrustProxy(env.TRUST_PROXY);
   const metricsToken = env.METRICS_TOKEN;
-  const cors = env.CORS_ORIGINS;
+  if (production && metricsToken !== undefined)
+    refuseWeak('METRICS_TOKEN', metricsToken, 'openssl rand -base64 24');
+  const corsOrigins = parseCorsOrigins(env.CORS_ORIGINS);
+
+  // Last, once everything else is known good: a bad variable must not leave a secrets file behind.
+  let jwtSecret = env.JWT_SECRET;
+  if (jwtSecret === undefined || dataKey === undefined) {
+    const missing = [jwtSecret === undefined && 'JWT_SECRET', dataKey === undefined && 'DATA_ENCRYPTION_KEY']
+      .filter(Boolean)
+      .join(' and ');
+    const dir =
+      options.devSecretsDir ??
+      (options.keepDevSecrets ? defaultDevSecretsDir(nodeEnv, sqlitePath) : undefined);
+    if (dir === undefined) {
+      jwtSecret ??= randomBytes(48).toString('base64url');
+      dataKey ??= randomBytes(32);
+      notices.push(
+        `${missing} not set: generated for this process only (tokens and encrypted data die with it)`,
+      );
+    } else {
+      const kept = loadDevSecrets(dir);
+      jwtSecret ??= kept.jwtSecret;
+      dataKey ??= kept.dataEncryptionKey;
+      notices.push(
+        `${missing} not set: using the development secrets ${kept.created ? 'generated now and kept' : 'kept'} in ${kept.file} (set the variables to use your own; production requires them)`,
+      );
+    }
+  }
 
   return {
     env: nodeEnv,
@@ -109,7 +152,7 @@ export function loadConfig(rawEnv: Record<string, string | undefined>): AppConfi
       host: env.HOST || '0.0.0.0',
       port: env.PORT ?? 3000,
       trustProxy,
-      corsOrigins: cors === undefined ? false : cors === '*' ? true : cors.split(',').map((s) => s.trim()),
+      corsOrigins,
       bodyLimit: 1024 * 1024,
     },
     database: {
@@ -132,7 +175,7 @@ export function loadConfig(rawEnv: Record<string, string | undefined>): AppConfi
       mode,
       appId: env.WECHAT_APP_ID ?? 'wxsandbox000000000',
       appSecret: env.WECHAT_APP_SECRET ?? '',
-      apiBaseUrl: (env.WECHAT_API_BASE_URL ?? 'https://api.weixin.qq.com').replace(/\/+$/, ''),
+      apiBaseUrl,
       timeoutMs: env.WECHAT_TIMEOUT_MS ?? 5000,
     },
     rateLimit: {
@@ -152,6 +195,13 @@ export function loadConfig(rawEnv: Record<string, string | undefined>): AppConfi
   };
 }
 
+/** The secrets live with the data they protect: beside the SQLite file, or in ./data for MySQL. */
+function defaultDevSecretsDir(nodeEnv: NodeEnv, sqlitePath: string | undefined): string | undefined {
+  // Tests are hermetic, and an in-memory database forgets what the secrets protect anyway.
+  if (nodeEnv === 'test' || sqlitePath === ':memory:') return undefined;
+  return sqlitePath ? dirname(sqlitePath) : absolute(dirname(DEFAULT_SQLITE_FILE));
+}
+
 function parseTrustProxy(value: string | undefined): boolean | string[] {
   if (value === undefined || value === 'false') return false;
   if (value === 'true') return true;
@@ -159,22 +209,99 @@ function parseTrustProxy(value: string | undefined): boolean | string[] {
     .split(',')
     .map((s) => s.trim())
     .filter(Boolean);
-  // Checked here, so that a bad entry is named like any other bad variable instead of failing later
-  // inside Fastify's proxy-addr with a line that does not say which variable it came from.
-  const bad = proxies.find((proxy) => !isIpOrCidr(proxy));
-  if (bad !== undefined)
-    throw new ConfigError('TRUST_PROXY', `holds "${bad}", which is not an IP address or CIDR`);
+  // Checked here, with the rules of Fastify's proxy-addr, so that a bad entry is named like any
+  // other bad variable instead of failing later inside Fastify with a line naming no variable.
+  proxies.forEach((proxy, index) => {
+    const problem = proxyProblem(proxy);
+    if (problem !== undefined) throw new ConfigError('TRUST_PROXY', `entry ${index + 1} ${problem}`);
+  });
   return proxies;
 }
 
-/** An IP address, `ip/prefix` or an IPv4 `ip/netmask`, as proxy-addr takes them. */
-function isIpOrCidr(value: string): boolean {
+/** What is wrong with an IP address, `ip/prefix` or IPv4 `ip/netmask`, as proxy-addr reads them. */
+function proxyProblem(value: string): string | undefined {
   const [ip, range, ...rest] = value.split('/');
   const version = isIP(ip);
-  if (version === 0 || rest.length > 0) return false;
-  if (range === undefined) return true;
-  if (/^\d{1,3}$/.test(range)) return Number(range) <= (version === 4 ? 32 : 128);
-  return version === 4 && isIP(range) === 4;
+  if (version === 0 || rest.length > 0) return 'is not an IP address or CIDR';
+  if (range === undefined) return undefined;
+  const prefix = /^\d{1,3}$/.test(range)
+    ? Number(range)
+    : version === 4 && isIP(range) === 4
+      ? netmaskPrefix(range)
+      : undefined;
+  if (prefix === undefined || prefix > (version === 4 ? 32 : 128)) {
+    return 'is not an IP address or CIDR (bad prefix or netmask)';
+  }
+  if (prefix === 0) return 'is a /0 range, which matches every address: use true to trust every proxy';
+  return undefined;
+}
+
+/** The prefix length of a contiguous IPv4 netmask (255.255.0.0: 16), else undefined. */
+function netmaskPrefix(mask: string): number | undefined {
+  const bits = mask.split('.').reduce((sum, octet) => sum * 256 + Number(octet), 0);
+  const host = 2 ** 32 - 1 - bits;
+  // The host part must be 2^k - 1: ones only, below the network part.
+  if ((host & (host + 1)) !== 0) return undefined;
+  return 32 - Math.log2(host + 1);
+}
+
+/**
+ * Origins exactly as a browser sends them in `Origin` (an entry written otherwise, with a path, a
+ * trailing slash or a default port, would never match), or `*` alone. `null` is refused: it is
+ * the origin of sandboxed frames and local files, which anyone can produce.
+ */
+function parseCorsOrigins(value: string | undefined): string[] | '*' | false {
+  if (value === undefined) return false;
+  const origins = value
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+  if (origins.length === 0) throw new ConfigError('CORS_ORIGINS', 'lists no origin');
+  if (origins.includes('*')) {
+    if (origins.length > 1) throw new ConfigError('CORS_ORIGINS', 'must be * alone or a list of origins');
+    return '*';
+  }
+  origins.forEach((origin, index) => {
+    if (!isBrowserOrigin(origin)) {
+      throw new ConfigError(
+        'CORS_ORIGINS',
+        `entry ${index + 1} is not an origin as browsers send it (https://host[:port], lower case, no path)`,
+      );
+    }
+  });
+  return origins;
+}
+
+function isBrowserOrigin(value: string): boolean {
+  try {
+    const url = new URL(value);
+    return (url.protocol === 'https:' || url.protocol === 'http:') && url.origin === value;
+  } catch {
+    return false;
+  }
+}
+
+function isHttpsOrLoopback(value: string): boolean {
+  const url = new URL(value);
+  if (url.protocol === 'https:') return true;
+  const host = url.hostname;
+  return host === 'localhost' || host === '[::1]' || (isIP(host) === 4 && host.startsWith('127.'));
+}
+
+/**
+ * A production secret anyone could guess or that a tool may silently change: whitespace at either
+ * end (trimmed by some .env readers and not others), or fewer than 16 distinct bytes (one character
+ * repeated, a word, a short pattern).
+ */
+function refuseWeak(variable: string, secret: string | Buffer, remedy: string): void {
+  if (typeof secret === 'string' && /^\s|\s$/.test(secret)) {
+    throw new ConfigError(variable, `must not begin or end with whitespace (generate one: ${remedy})`);
+  }
+  const distinct = new Set(typeof secret === 'string' ? Buffer.from(secret, 'utf8') : secret).size;
+  if (distinct < 16) {
+    const what = distinct === 1 ? 'one byte repeated' : 'fewer than 16 distinct bytes';
+    throw new ConfigError(variable, `is too weak: ${what} (generate one: ${remedy})`);
+  }
 }
 
 function absolute(path: string): string {
