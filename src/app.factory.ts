@@ -7,10 +7,10 @@ import { createPinoLogger, PinoNestLogger } from './common/logging/pino-logger.j
 import { requestIdFor } from './common/http/request-id.js';
 import { securityHeaders } from './common/http/security-headers.js';
 import { AppError } from './common/errors/app-error.js';
-import { sendError } from './common/errors/all-exceptions.filter.js';
+import { clientErrorHandler, sendError } from './common/errors/all-exceptions.filter.js';
 import { ErrorCode } from './common/errors/error-code.js';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { Logger as PinoLogger } from 'pino';
+import type { DestinationStream, Logger as PinoLogger } from 'pino';
 import type { AppConfig } from './config/app-config.js';
 import { ShutdownState } from './health/shutdown-state.js';
 import { MetricsService } from './metrics/metrics.service.js';
@@ -19,9 +19,14 @@ import { loadConfig } from './config/load-config.js';
 export interface CreateAppOptions {
   /** false silences request logs (tests). */
   logger?: boolean;
+  /** Where log lines go instead of stdout (tests that read the log). */
+  logDestination?: DestinationStream;
 }
 
 export const API_PREFIX = 'api/v1';
+
+/** Every method a route uses: a preflight for any other is refused by the browser. */
+export const CORS_METHODS = ['GET', 'HEAD', 'POST', 'PATCH', 'DELETE'];
 
 const frameworkErrorLogger = new NestLogger('Errors');
 const SECURITY_HEADERS = securityHeaders();
@@ -34,7 +39,14 @@ export async function createApp(
   env: Record<string, string | undefined>,
   options: CreateAppOptions = {},
 ): Promise<NestFastifyApplication> {
-  const config = loadConfig(env);
+  return createAppFromConfig(loadConfig(env), options);
+}
+
+/** As createApp, from a configuration already loaded (main.ts loads it first to fail fast). */
+export async function createAppFromConfig(
+  config: AppConfig,
+  options: CreateAppOptions = {},
+): Promise<NestFastifyApplication> {
   const adapter = new FastifyAdapter({
     bodyLimit: config.http.bodyLimit,
     trustProxy: config.http.trustProxy,
@@ -51,8 +63,12 @@ export async function createApp(
       reply.headers(SECURITY_HEADERS.api).header('X-Request-Id', request.id);
       sendError(new AppError(ErrorCode.NOT_FOUND), request, reply, frameworkErrorLogger);
     },
+    clientErrorHandler: clientErrorHandler(SECURITY_HEADERS.api, new NestLogger('HTTP')),
   });
-  const logger = createPinoLogger(options.logger === false ? 'silent' : config.logLevel);
+  const logger = createPinoLogger(options.logger === false ? 'silent' : config.logLevel, {
+    pretty: config.env === 'development' && process.stdout.isTTY === true,
+    destination: options.logDestination,
+  });
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.register(config), adapter, {
     logger: new PinoNestLogger(logger),
     abortOnError: false,
@@ -109,7 +125,11 @@ function configureHttp(app: NestFastifyApplication, config: AppConfig, logger: P
   });
 
   if (config.http.corsOrigins !== false) {
-    app.enableCors({ origin: config.http.corsOrigins, exposedHeaders: ['X-Request-Id', 'Retry-After'] });
+    app.enableCors({
+      origin: config.http.corsOrigins,
+      methods: CORS_METHODS,
+      exposedHeaders: ['X-Request-Id', 'Retry-After'],
+    });
   }
   app.setGlobalPrefix(API_PREFIX, { exclude: ['metrics'] });
 

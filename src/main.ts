@@ -2,7 +2,7 @@ import 'reflect-metadata';
 import { existsSync } from 'node:fs';
 import { setFlagsFromString } from 'node:v8';
 import { Logger } from '@nestjs/common';
-import { createApp } from './app.factory.js';
+import { createAppFromConfig } from './app.factory.js';
 import { ConfigError, loadConfig } from './config/load-config.js';
 
 /**
@@ -22,8 +22,9 @@ const DRAIN_MS = 10_000;
 async function main(): Promise<void> {
   if (existsSync('.env')) process.loadEnvFile('.env');
   // Validate before anything else so a bad variable stops the process with one clear line.
-  const { http } = loadConfig(process.env);
-  const app = await createApp(process.env);
+  const config = loadConfig(process.env, { keepDevSecrets: true });
+  const { http } = config;
+  const app = await createAppFromConfig(config);
   await app.listen({ port: http.port, host: http.host });
   new Logger('Bootstrap').log(`listening on http://${http.host}:${http.port}`);
 
