@@ -9,6 +9,8 @@ import { securityHeaders } from './common/http/security-headers.js';
 import { AppError } from './common/errors/app-error.js';
 import { clientErrorHandler, sendError } from './common/errors/all-exceptions.filter.js';
 import { ErrorCode } from './common/errors/error-code.js';
+import { documentRouteErrors } from './common/envelope/route-errors.js';
+import { RateLimitGuard } from './rate-limit/rate-limit.guard.js';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { DestinationStream, Logger as PinoLogger } from 'pino';
 import type { AppConfig } from './config/app-config.js';
@@ -145,6 +147,8 @@ function configureHttp(app: NestFastifyApplication, config: AppConfig, logger: P
       .addBearerAuth({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT' })
       .build(),
   );
+  // Error responses each route can give, from what its guards, limits and DTOs add (route-errors.ts).
+  documentRouteErrors(app, document, new Map([[RateLimitGuard, [ErrorCode.RATE_LIMITED]]]));
   SwaggerModule.setup('api/docs', app, document, {
     jsonDocumentUrl: 'api/docs-json',
     useGlobalPrefix: false,

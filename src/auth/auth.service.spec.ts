@@ -1,4 +1,5 @@
 import { ErrorCode } from '../common/errors/error-code.js';
+import { sandboxOpenid } from '../wechat/sandbox/sandbox-wechat-client.js';
 import { META, outcome, unitWorld } from '../../test/support/unit-world.js';
 
 describe('AuthService', () => {
@@ -27,6 +28,20 @@ describe('AuthService', () => {
     expect((await w.auth.login('plain', META)).user.role).toBe('user');
     const root = [...w.repos.users.rows.values()].find((u) => u.openid === 'o_root')!;
     expect(w.repos.audit.events(root.id)).toContain('login');
+  });
+
+  it('in the sandbox, ADMIN_OPENIDS may name a user by its wx.login code (sandbox:<code>)', async () => {
+    const sandbox = unitWorld({ adminOpenids: ['sandbox:alice'], sandbox: true });
+    sandbox.wechat.sessionFor = (code) => ({
+      openid: sandboxOpenid(code),
+      sessionKey: 'AAAAAAAAAAAAAAAAAAAAAA==',
+    });
+    expect((await sandbox.auth.login('alice', META)).user.role).toBe('admin');
+    expect((await sandbox.auth.login('bob', META)).user.role).toBe('user');
+    // Live mode reads the entry literally.
+    const live = unitWorld({ adminOpenids: ['sandbox:alice'] });
+    live.wechat.sessionFor = sandbox.wechat.sessionFor;
+    expect((await live.auth.login('alice', META)).user.role).toBe('user');
   });
 
   it('promotes an existing user listed later in ADMIN_OPENIDS', async () => {

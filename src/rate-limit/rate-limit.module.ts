@@ -19,6 +19,8 @@ import { RateLimiterService } from './rate-limiter.service.js';
       useFactory: (redis: RedisConnections) => new FlexibleRateLimitStore(redis.client),
     },
   ],
-  exports: [RateLimiterService, RateLimitGuard],
+  // @RateLimit() applies the guard in the controller's own module, which must resolve its
+  // dependencies: the limiter and the metrics come with this module.
+  exports: [RateLimiterService, RateLimitGuard, MetricsModule],
 })
 export class RateLimitModule {}

@@ -51,6 +51,12 @@ export class RedisConnections implements OnApplicationShutdown {
     await Promise.all(
       [this.client, this.subscriber].map(async (redis) => {
         if (!redis) return;
+        // QUIT waits for an answer: on a connection that is not ready (Redis down, or accepting and
+        // closing at once) it would hold the shutdown forever, so such a connection is just closed.
+        if (redis.status !== 'ready') {
+          redis.disconnect();
+          return;
+        }
         try {
           await redis.quit();
         } catch {

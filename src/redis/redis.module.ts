@@ -1,11 +1,10 @@
-import { Global, Module } from '@nestjs/common';
+import { Module } from '@nestjs/common';
 import { INVALIDATION_BUS } from '../common/invalidation/invalidation-bus.port.js';
 import { LocalInvalidationBus } from '../common/invalidation/local-invalidation-bus.js';
 import { RedisConnections } from './redis-connections.js';
 import { RedisInvalidationBus } from './redis-invalidation-bus.js';
 
 /** Shared state: the connections, and the invalidation bus (pub/sub with Redis, in-process without). */
-@Global()
 @Module({
   providers: [
     RedisConnections,

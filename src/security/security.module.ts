@@ -1,9 +1,8 @@
-import { Global, Module } from '@nestjs/common';
+import { Module } from '@nestjs/common';
 import type { ConfigType } from '@nestjs/config';
 import { securityConfig } from '../config/config.slices.js';
 import { DATA_ENCRYPTION_KEY, DataCipher } from './data-cipher.js';
 
-@Global()
 @Module({
   providers: [
     {

@@ -1,9 +1,7 @@
 import { Global, Module, type DynamicModule } from '@nestjs/common';
 import { DiscoveryModule, DiscoveryService } from '@nestjs/core';
 import { Test, type TestingModule } from '@nestjs/testing';
-import { redisConfig, wechatConfig, type WechatSlice } from '../config/config.slices.js';
-import { MetricsService } from '../metrics/metrics.service.js';
-import { RedisConnections } from '../redis/redis-connections.js';
+import { metricsConfig, redisConfig, wechatConfig, type WechatSlice } from '../config/config.slices.js';
 import { AccessTokenProvider } from './access-token/access-token.provider.js';
 import { StableTokenApi } from './access-token/stable-token-api.port.js';
 import { LiveStableTokenApi } from './live/live-stable-token-api.js';
@@ -14,7 +12,7 @@ import { SandboxWechatClient } from './sandbox/sandbox-wechat-client.js';
 import { WECHAT_CLIENT } from './wechat-client.port.js';
 import { WechatModule } from './wechat.module.js';
 
-/** What AppModule provides to every module, as far as WechatModule reads it (no REDIS_URL). */
+/** The configuration AppModule provides, as far as WechatModule and its imports read it (no REDIS_URL). */
 function platform(wechat: WechatSlice): DynamicModule {
   @Global()
   @Module({})
@@ -22,8 +20,7 @@ function platform(wechat: WechatSlice): DynamicModule {
   const providers = [
     { provide: wechatConfig.KEY, useValue: wechat },
     { provide: redisConfig.KEY, useValue: {} },
-    MetricsService,
-    RedisConnections,
+    { provide: metricsConfig.KEY, useValue: {} },
   ];
   return { module: Platform, providers, exports: providers };
 }

@@ -1,7 +1,9 @@
 import { Module } from '@nestjs/common';
 import { wechatConfig, type WechatSlice } from '../config/config.slices.js';
+import { MetricsModule } from '../metrics/metrics.module.js';
 import { MetricsService } from '../metrics/metrics.service.js';
 import { RedisConnections } from '../redis/redis-connections.js';
+import { RedisModule } from '../redis/redis.module.js';
 import { ACCESS_TOKEN_STORE } from './access-token/access-token-store.port.js';
 import { AccessTokenProvider } from './access-token/access-token.provider.js';
 import { MemoryAccessTokenStore } from './access-token/memory-access-token-store.js';
@@ -28,6 +30,7 @@ const LIVE_HTTP = Symbol('LIVE_HTTP');
  * Redis when REDIS_URL is set (shared by every instance), in process memory otherwise.
  */
 @Module({
+  imports: [RedisModule, MetricsModule],
   providers: [
     { provide: WECHAT_CRYPTO, useClass: NodeWechatCrypto },
     {

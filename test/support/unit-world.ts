@@ -90,7 +90,7 @@ export class ScriptedWechat implements WechatClient {
   }
 }
 
-export function unitWorld(options: { adminOpenids?: string[] } = {}) {
+export function unitWorld(options: { adminOpenids?: string[]; sandbox?: boolean } = {}) {
   const repos = {
     users: new InMemoryUserRepository(),
     sessions: new InMemorySessionRepository(),
@@ -115,9 +115,8 @@ export function unitWorld(options: { adminOpenids?: string[] } = {}) {
     accessTokens,
     audit,
     new MetricsService(),
-    {
-      adminOpenids: new Set(options.adminOpenids ?? []),
-    },
+    { adminOpenids: new Set(options.adminOpenids ?? []) },
+    { mode: options.sandbox ? 'sandbox' : 'live' },
   );
   return { repos, uow, bus, wechat, cipher, audit, sessions, users, sessionKeys, admin, accessTokens, auth };
 }

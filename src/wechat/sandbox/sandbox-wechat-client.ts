@@ -11,6 +11,11 @@ import { wechatError } from '../wechat-errors.js';
 
 const digest = (text: string) => createHash('sha256').update(text).digest();
 
+/** The openid the sandbox gives the wx.login code `code` (ADMIN_OPENIDS may name it `sandbox:<code>`). */
+export function sandboxOpenid(code: string): string {
+  return `sbx_${digest(`openid:${code}`).toString('hex').slice(0, 28)}`;
+}
+
 /**
  * An in-process WeChat for local development (WECHAT_MODE=sandbox, refused in production), so a
  * front-end developer can log in as several users with made-up codes:
@@ -29,7 +34,7 @@ export class SandboxWechatClient implements WechatClient {
 
   code2Session(code: string): Promise<WechatSession> {
     this.failIfAsked('jscode2session', code);
-    const openid = `sbx_${digest(`openid:${code}`).toString('hex').slice(0, 28)}`;
+    const openid = sandboxOpenid(code);
     return Promise.resolve({
       openid,
       sessionKey: digest(`session:${openid}`).subarray(0, 16).toString('base64'),
