@@ -325,6 +325,12 @@ const QUERY_NUMBER = /^-?(0|[1-9]\d*)(\.\d+)?$/;
 export function queryViolations(params: Parameter[], query: string): Violation[] {
   const pairs = parseQuery(query);
   const out: Violation[] = [];
+  // On an operation with query parameters, one it does not define is refused like an unknown body
+  // property; an operation without any ignores the query string (cache busters and the like).
+  for (const [key] of params.length > 0 ? pairs : []) {
+    if (key !== '' && !params.some((p) => p.name === key) && !out.some((v) => v.field === key))
+      out.push({ field: key, reason: 'is not a parameter of the operation' });
+  }
   for (const param of params) {
     const values = pairs.filter(([k]) => k === param.name).map(([, v]) => v);
     const schema = param.schema ?? {};
