@@ -17,7 +17,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -124,6 +124,9 @@ async function serviceRound(db: string, fakeUrl: string, bareRps: number): Promi
     databaseUrl = `sqlite:${join(dir, 'bench.sqlite')}`;
     cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
   }
+  // The service's output goes to a file, as under systemd, Docker's json-file driver or a log
+  // collector's tail: the access line of every request is written, and paid for, as in production.
+  const logFile = join(tmpdir(), `bench-service-${db}-${process.pid}.log`);
   const service = await startChild(
     `service-${db}`,
     'node',
@@ -143,7 +146,13 @@ async function serviceRound(db: string, fakeUrl: string, bareRps: number): Promi
       NODE_OPTIONS: process.env.BENCH_SERVICE_NODE_OPTIONS ?? '',
     },
     null,
+    logFile,
   );
+  cleanups.push(() => {
+    const lines = readFileSync(logFile, 'utf8').split('\n').length - 1;
+    console.error(`service-${db} wrote ${lines} log lines to ${logFile}`);
+    rmSync(logFile, { force: true });
+  });
   const base = `http://127.0.0.1:${port}`;
   await waitForReady(`${base}/api/v1/health/ready`);
 
@@ -346,11 +355,14 @@ async function startChild(
   args: string[],
   env: Record<string, string>,
   readyLine: RegExp | null,
+  stdoutFile?: string,
 ): Promise<ChildProcess> {
+  const out = stdoutFile ? openSync(stdoutFile, 'w') : readyLine ? 'pipe' : 'ignore';
   const child = spawn(command, args, {
     env: { ...process.env, ...env },
-    stdio: ['ignore', readyLine ? 'pipe' : 'ignore', 'inherit'],
+    stdio: ['ignore', out, 'inherit'],
   });
+  if (typeof out === 'number') closeSync(out);
   children.push(child);
   child.once('exit', (code, signal) => {
     if (code && !signal) console.error(`${name} exited with code ${code}`);

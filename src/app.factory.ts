@@ -10,6 +10,7 @@ import { AppError } from './common/errors/app-error.js';
 import { clientErrorHandler, sendError } from './common/errors/all-exceptions.filter.js';
 import { ErrorCode } from './common/errors/error-code.js';
 import { documentRouteErrors } from './common/envelope/route-errors.js';
+import { envelopeRoutes } from './common/envelope/envelope.js';
 import { RateLimitGuard } from './rate-limit/rate-limit.guard.js';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { DestinationStream, Logger as PinoLogger } from 'pino';
@@ -89,6 +90,8 @@ export async function createAppFromConfig(
 
 function configureHttp(app: NestFastifyApplication, config: AppConfig, logger: PinoLogger): void {
   const fastify = app.getHttpAdapter().getInstance();
+  // Before app.init() registers the routes: each API route gets the envelope in its serialisation.
+  envelopeRoutes(fastify, `/${API_PREFIX}/`);
 
   const metrics = app.get(MetricsService);
   fastify.addHook('onRequest', (request, reply, done) => {

@@ -1,6 +1,6 @@
 import { Module } from '@nestjs/common';
 import type { ConfigType } from '@nestjs/config';
-import { APP_GUARD } from '@nestjs/core';
+import { APP_GUARD, DiscoveryModule } from '@nestjs/core';
 import { JwtModule } from '@nestjs/jwt';
 import { PassportModule } from '@nestjs/passport';
 import { AuditModule } from '../audit/audit.module.js';
@@ -9,9 +9,8 @@ import { UsersModule } from '../users/users.module.js';
 import { WechatModule } from '../wechat/wechat.module.js';
 import { AuthController } from './auth.controller.js';
 import { AuthService } from './auth.service.js';
-import { JwtAuthGuard } from './guards/jwt-auth.guard.js';
+import { AccessGuard } from './guards/access.guard.js';
 import { JwtStrategy } from './guards/jwt.strategy.js';
-import { RolesGuard } from './guards/roles.guard.js';
 import { MetricsModule } from '../metrics/metrics.module.js';
 import { RateLimitModule } from '../rate-limit/rate-limit.module.js';
 import { SessionKeysModule } from '../session-keys/session-keys.module.js';
@@ -22,6 +21,7 @@ import { jwtModuleOptions } from './tokens/jwt-options.js';
 @Module({
   imports: [
     PassportModule,
+    DiscoveryModule,
     JwtModule.registerAsync({
       inject: [jwtConfig.KEY],
       useFactory: (jwt: ConfigType<typeof jwtConfig>) => jwtModuleOptions(jwt),
@@ -35,13 +35,6 @@ import { jwtModuleOptions } from './tokens/jwt-options.js';
     AuditModule,
   ],
   controllers: [AuthController],
-  providers: [
-    AuthService,
-    AccessTokenService,
-    JwtStrategy,
-    // Order matters: authenticate, then authorise.
-    { provide: APP_GUARD, useClass: JwtAuthGuard },
-    { provide: APP_GUARD, useClass: RolesGuard },
-  ],
+  providers: [AuthService, AccessTokenService, JwtStrategy, { provide: APP_GUARD, useClass: AccessGuard }],
 })
 export class AuthModule {}

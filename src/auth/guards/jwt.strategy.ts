@@ -1,14 +1,15 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { ConfigType } from '@nestjs/config';
 import { PassportStrategy } from '@nestjs/passport';
+import type { FastifyRequest } from 'fastify';
 import { ExtractJwt, Strategy } from 'passport-jwt';
 import type { AuthUser } from '../../common/auth/decorators.js';
 import { BoundedMap } from '../../common/cache/bounded-map.js';
 import { AppError } from '../../common/errors/app-error.js';
 import { ErrorCode } from '../../common/errors/error-code.js';
 import { jwtConfig } from '../../config/config.slices.js';
-import { UsersService } from '../../users/users.service.js';
 import { SessionsService } from '../../sessions/sessions.service.js';
+import { UsersService } from '../../users/users.service.js';
 import { accessTokenKeys } from '../tokens/jwt-options.js';
 
 interface AccessTokenPayload {
@@ -20,11 +21,28 @@ interface AccessTokenPayload {
 const bearerOf = ExtractJwt.fromAuthHeaderAsBearerToken();
 /** passport's typings say Express; on Fastify the request is Fastify's, with the same headers. */
 type PassportRequest = Parameters<Strategy['authenticate']>[0];
+type VerifyOptions = { issuer: string; audience: string; algorithms: ['HS256'] };
+/** passport-jwt's own verifier (jsonwebtoken.verify); its typings do not declare it. */
+const jwtVerifier = (
+  Strategy as unknown as {
+    JwtVerifier: (
+      token: string,
+      key: Buffer,
+      options: VerifyOptions,
+      callback: (error: Error | null, payload?: unknown) => void,
+    ) => void;
+  }
+).JwtVerifier;
 
 /**
- * Verifies the access token (HS256 only: passport-jwt once accepted `none`; iss and aud checked),
- * then confirms on every request that the user is active and the login still on. Both checks are
- * answered from caches that every change clears, so the hot path does no I/O in the common case.
+ * The one place an access token is verified (HS256 only: passport-jwt once accepted `none`; iss
+ * and aud checked), then the user must be active and the login still on. Both checks are answered
+ * from caches that every change clears, so the hot path does no I/O in the common case.
+ *
+ * Registered with Passport as the `jwt` strategy, and called by the global AccessGuard through
+ * authenticateRequest(): with passport-jwt's own verifier and options, but without Passport's
+ * per-request machinery (a strategy object created per request, callbacks, the promise wrapper of
+ * @nestjs/passport), which the GET /users/me profile showed as a tenth of the request.
  */
 @Injectable()
 export class JwtStrategy extends PassportStrategy(Strategy, 'jwt') {
@@ -32,9 +50,11 @@ export class JwtStrategy extends PassportStrategy(Strategy, 'jwt') {
    * Tokens that passed verification, with their claims. A token's signature, issuer and audience
    * never change, so verifying the same string again (jsonwebtoken: ~6 µs, 17 % of GET /users/me's
    * CPU) proves nothing new; only its expiry is checked again on every use. Revocation is not
-   * decided here: validate() still asks about the session and the user on every request.
+   * decided here: check() still asks about the session and the user on every request.
    */
   private readonly verified = new BoundedMap<string, AccessTokenPayload & { exp: number }>(20_000);
+  private readonly key: Buffer;
+  private readonly verifyOptions: VerifyOptions;
 
   constructor(
     @Inject(jwtConfig.KEY) jwt: ConfigType<typeof jwtConfig>,
@@ -42,29 +62,50 @@ export class JwtStrategy extends PassportStrategy(Strategy, 'jwt') {
     private readonly sessions: SessionsService,
   ) {
     const { key, verify } = accessTokenKeys(jwt);
-    super({
+    const options = {
       jwtFromRequest: bearerOf,
       // jsonwebtoken accepts a KeyObject; passport-jwt's typings only list string | Buffer.
       secretOrKey: key as unknown as Buffer,
       ...verify,
-      passReqToCallback: true,
+      passReqToCallback: true as const,
+    };
+    super(options);
+    this.key = options.secretOrKey;
+    this.verifyOptions = verify;
+  }
+
+  /** The signed-in user of `request`, or the AppError that refuses it (40100, 40101, 40301). */
+  async authenticateRequest(request: FastifyRequest): Promise<AuthUser> {
+    const token = bearerOf(request as unknown as PassportRequest);
+    if (!token) throw new AppError(ErrorCode.UNAUTHENTICATED);
+    let claims = this.verified.get(token);
+    if (!claims || claims.exp * 1000 <= Date.now()) {
+      const payload = await this.verify(token);
+      if (typeof payload.exp !== 'number') throw new AppError(ErrorCode.UNAUTHENTICATED);
+      claims = { ...payload, exp: payload.exp };
+      this.verified.set(token, claims);
+    }
+    return this.check(claims);
+  }
+
+  /** passport-jwt's verifier (jsonwebtoken) with the options Passport's strategy uses. */
+  private verify(token: string): Promise<AccessTokenPayload> {
+    const { issuer, audience, algorithms } = this.verifyOptions;
+    return new Promise((resolve, reject) => {
+      jwtVerifier(token, this.key, { issuer, audience, algorithms }, (error, payload) => {
+        if (error) {
+          // jsonwebtoken's TokenExpiredError is a CommonJS class: matched by name.
+          reject(
+            new AppError(
+              error.name === 'TokenExpiredError' ? ErrorCode.ACCESS_TOKEN_EXPIRED : ErrorCode.UNAUTHENTICATED,
+            ),
+          );
+        } else resolve((payload ?? {}) as AccessTokenPayload);
+      });
     });
   }
 
-  override authenticate(request: PassportRequest, options?: unknown): void {
-    const token = bearerOf(request);
-    const claims = token ? this.verified.get(token) : undefined;
-    if (!claims || claims.exp * 1000 <= Date.now()) {
-      super.authenticate(request, options);
-      return;
-    }
-    this.check(claims).then(
-      (user) => this.success(user),
-      (error: unknown) => this.error(error as Error),
-    );
-  }
-
-  /** Called by passport-jwt once a token has been verified. */
+  /** Called by passport-jwt when the strategy runs through Passport itself. */
   async validate(request: PassportRequest, payload: AccessTokenPayload): Promise<AuthUser> {
     const token = bearerOf(request);
     if (token && typeof payload.exp === 'number') this.verified.set(token, { ...payload, exp: payload.exp });

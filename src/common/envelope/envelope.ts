@@ -1,4 +1,6 @@
-import { SetMetadata } from '@nestjs/common';
+import { applyDecorators, SetMetadata } from '@nestjs/common';
+import { RouteConfig } from '@nestjs/platform-fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest, RouteOptions } from 'fastify';
 
 export interface Envelope<T> {
   code: number;
@@ -9,9 +11,57 @@ export interface Envelope<T> {
 
 export const RAW_RESPONSE_KEY = 'envelope:raw';
 
-/** The handler's answer leaves as is (health probes, metrics): outside the envelope by contract. */
-export const RawResponse = () => SetMetadata(RAW_RESPONSE_KEY, true);
+/**
+ * The handler's answer leaves as is (health probes, metrics): outside the envelope by contract. The
+ * same mark goes into the Fastify route's config, where the serialisation hook reads it.
+ */
+export const RawResponse = () =>
+  applyDecorators(SetMetadata(RAW_RESPONSE_KEY, true), RouteConfig({ rawResponse: true }));
 
 export function envelope<T>(code: number, message: string, data: T, requestId: string): Envelope<T> {
   return { code, message, data, requestId };
+}
+
+/**
+ * Wraps every successful answer of the API in the envelope inside Fastify's own serialisation
+ * step, decided once per route when it is registered: no rxjs interceptor per request. Errors are
+ * already envelopes (the exception filter builds them) and keep their status of 400 or more.
+ * Routes outside `prefix` (docs) and those marked @RawResponse() are left alone.
+ */
+export function envelopeRoutes(fastify: FastifyInstance, prefix: string): void {
+  fastify.addHook('onRoute', (route: RouteOptions) => {
+    const url = route.url;
+    const raw = (route.config as { rawResponse?: boolean } | undefined)?.rawResponse === true;
+    if (!url.startsWith(prefix) || raw) return;
+    route.preSerialization = [...hooks(route.preSerialization), wrapPayload];
+    route.onSend = [...hooks(route.onSend), wrapEmpty];
+  });
+}
+
+function hooks<T>(existing: T | T[] | undefined): T[] {
+  return existing === undefined ? [] : Array.isArray(existing) ? existing : [existing];
+}
+
+function wrapPayload(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  payload: unknown,
+  done: (error: Error | null, payload?: unknown) => void,
+): void {
+  done(null, reply.statusCode < 400 ? envelope(0, 'ok', payload, String(request.id)) : payload);
+}
+
+/** Fastify skips serialisation for an empty answer (a handler returning nothing): `data` is null. */
+function wrapEmpty(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  payload: unknown,
+  done: (error: Error | null, payload?: unknown) => void,
+): void {
+  if ((payload === undefined || payload === null || payload === '') && reply.statusCode < 400) {
+    reply.header('content-type', 'application/json; charset=utf-8');
+    done(null, JSON.stringify(envelope(0, 'ok', null, String(request.id))));
+    return;
+  }
+  done(null, payload);
 }

@@ -226,7 +226,7 @@ function factsOf(
     return codes;
   });
   return {
-    // The same lookups as JwtAuthGuard and RolesGuard, so the document says what they do.
+    // The same lookups as the global AccessGuard, so the document says what it does.
     isPublic: reflector.getAllAndOverride<boolean | undefined>(IS_PUBLIC_KEY, targets) === true,
     hasRoles: (reflector.getAllAndOverride<Role[] | undefined>(ROLES_KEY, targets)?.length ?? 0) > 0,
     guardCodes,
