@@ -13,8 +13,11 @@ const common = {
 };
 // @fastify/static (CommonJS) require()s the ESM-only content-disposition 3, which Node 20 allows and
 // Jest's module runtime does not: that one stateless leaf package is compiled to CommonJS for tests.
-common.transform['/node_modules/content-disposition/.+\\.js$'] = '<rootDir>/test/support/esm-to-cjs.mjs';
-common.transformIgnorePatterns = ['/node_modules/(?!content-disposition/)'];
+// light-my-request (Fastify's inject, used by the start-up warm-up) require()s the ESM-only cookie 1
+// the same way.
+common.transform['/node_modules/(content-disposition|cookie)/.+\\.js$'] =
+  '<rootDir>/test/support/esm-to-cjs.mjs';
+common.transformIgnorePatterns = ['/node_modules/(?!(content-disposition|cookie)/)'];
 
 // The same end-to-end suite runs twice: on a fresh MariaDB database and on embedded SQLite.
 const e2e = (db) => ({

@@ -24,7 +24,7 @@ async function main(): Promise<void> {
   // Validate before anything else so a bad variable stops the process with one clear line.
   const config = loadConfig(process.env, { keepDevSecrets: true });
   const { http } = config;
-  const app = await createAppFromConfig(config);
+  const app = await createAppFromConfig(config, { warmUp: true });
   await app.listen({ port: http.port, host: http.host });
   new Logger('Bootstrap').log(`listening on http://${http.host}:${http.port}`);
 

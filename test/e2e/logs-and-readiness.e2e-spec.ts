@@ -75,7 +75,11 @@ async function freshDatabase(via?: (port: number) => Promise<number>) {
   };
 }
 
-async function startLoggedApp(databaseUrl: string, env: Record<string, string> = {}): Promise<LoggedApp> {
+async function startLoggedApp(
+  databaseUrl: string,
+  env: Record<string, string> = {},
+  options: { warmUp?: boolean } = {},
+): Promise<LoggedApp> {
   const log = new LogCapture();
   const app = await createApp(
     {
@@ -88,7 +92,7 @@ async function startLoggedApp(databaseUrl: string, env: Record<string, string> =
       RATE_LIMIT_ENABLED: 'false',
       ...env,
     },
-    { logDestination: log },
+    { logDestination: log, ...options },
   );
   await app.listen({ port: 0, host: '127.0.0.1' });
   const { port } = app.getHttpServer().address() as AddressInfo;
@@ -227,3 +231,31 @@ if (currentDb() === 'mariadb')
       expect(line.checks.database.message).toEqual(expect.any(String));
     });
   });
+
+describe('warm-up before listening', () => {
+  let subject: LoggedApp;
+  let database: Awaited<ReturnType<typeof freshDatabase>>;
+
+  beforeAll(async () => {
+    database = await freshDatabase();
+    subject = await startLoggedApp(database.url, {}, { warmUp: true });
+  });
+  afterAll(async () => {
+    await subject?.close();
+    await database?.drop();
+  });
+
+  it('runs the request path in-process, leaving no access line and no request in the metrics', async () => {
+    expect(subject.log.lines.filter((l) => /^request /.test(l.msg ?? ''))).toEqual([]);
+    const metrics = await subject.http().get('/metrics');
+    expect(metrics.status).toBe(200);
+    expect(metrics.text).not.toMatch(/http_requests_total\{[^}]*route="\/api\/v1\/users\/me"/);
+    // Requests after it are logged and counted as always.
+    expect((await subject.http().get('/api/v1/users/me')).status).toBe(401);
+    await subject.log.waitFor(
+      (l) => l.msg === 'request completed' && (l as { path?: string }).path === '/api/v1/users/me',
+    );
+    const after = await subject.http().get('/metrics');
+    expect(after.text).toMatch(/http_requests_total\{[^}]*route="\/api\/v1\/users\/me"[^}]*\} 1\b/);
+  });
+});
