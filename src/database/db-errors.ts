@@ -1,10 +1,15 @@
 import { AppError } from '../common/errors/app-error.js';
 import { ErrorCode } from '../common/errors/error-code.js';
 
+/** The driver's error code, whether TypeORM wrapped the error (QueryFailedError) or not. */
+function driverCode(error: unknown): unknown {
+  const e = error as { code?: unknown; driverError?: { code?: unknown } } | null | undefined;
+  return e?.driverError?.code ?? e?.code;
+}
+
 /** A duplicate key on MySQL/MariaDB (ER_DUP_ENTRY) or SQLite (SQLITE_CONSTRAINT_UNIQUE / _PRIMARYKEY). */
 export function isUniqueViolation(error: unknown): boolean {
-  const e = error as { code?: unknown; driverError?: { code?: unknown } };
-  const code = e?.driverError?.code ?? e?.code;
+  const code = driverCode(error);
   return (
     code === 'ER_DUP_ENTRY' || code === 'SQLITE_CONSTRAINT_UNIQUE' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY'
   );
@@ -16,8 +21,7 @@ export function isUniqueViolation(error: unknown): boolean {
  * trying again is safe, and the contract's answer (never a 500, never half done).
  */
 export function isDeadlock(error: unknown): boolean {
-  const e = error as { code?: unknown; driverError?: { code?: unknown } };
-  const code = e?.driverError?.code ?? e?.code;
+  const code = driverCode(error);
   return code === 'ER_LOCK_DEADLOCK' || code === 'ER_LOCK_WAIT_TIMEOUT';
 }
 

@@ -46,24 +46,28 @@ export class TypeormUnitOfWork extends UnitOfWork {
   }
 
   run<T>(work: (tx: Transaction) => Promise<T>): Promise<T> {
-    if (this.turn === null)
-      return this.attempt(work).catch((error: unknown) => Promise.reject(asDomainError(error)));
-    const result = this.turn
-      .then(() => this.attempt(work))
-      .catch((error: unknown) => Promise.reject(asDomainError(error)));
+    if (this.turn === null) return this.commit(work);
+    const result = this.turn.then(() => this.commit(work));
     this.turn = result.catch(() => undefined);
     return result;
   }
 
-  private attempt<T>(work: (tx: Transaction) => Promise<T>): Promise<T> {
-    return retryOnDeadlock(async () => {
-      const hooks: Array<() => Promise<unknown> | unknown> = [];
-      const result = await this.dataSource.transaction((manager) => {
-        const tx: TypeormTransaction = { manager, afterCommit: (hook) => hooks.push(hook) };
-        return work(tx);
+  /** The transaction, run again whole after a deadlock; its after-commit hooks once, after it. */
+  private async commit<T>(work: (tx: Transaction) => Promise<T>): Promise<T> {
+    let hooks: Array<() => Promise<unknown> | unknown> = [];
+    let result: T;
+    try {
+      result = await retryOnDeadlock(() => {
+        hooks = [];
+        return this.dataSource.transaction((manager) => {
+          const tx: TypeormTransaction = { manager, afterCommit: (hook) => hooks.push(hook) };
+          return work(tx);
+        });
       });
-      for (const hook of hooks) await hook();
-      return result;
-    });
+    } catch (error) {
+      throw asDomainError(error);
+    }
+    for (const hook of hooks) await hook();
+    return result;
   }
 }
