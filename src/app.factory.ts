@@ -3,7 +3,8 @@ import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { AppModule } from './app.module.js';
-import { warming, warmUp } from './app.warmup.js';
+import { warmUp, type Warming } from './app.warmup.js';
+import { pathOf } from './common/http/path.js';
 import { AccessLog } from './common/logging/access-log.js';
 import { createPinoLogger, PinoNestLogger } from './common/logging/pino-logger.js';
 import { requestIdFor } from './common/http/request-id.js';
@@ -33,7 +34,7 @@ export interface CreateAppOptions {
 export const API_PREFIX = 'api/v1';
 
 /** Every method a route uses: a preflight for any other is refused by the browser. */
-export const CORS_METHODS = ['GET', 'HEAD', 'POST', 'PATCH', 'DELETE'];
+const CORS_METHODS = ['GET', 'HEAD', 'POST', 'PATCH', 'DELETE'];
 
 const frameworkErrorLogger = new NestLogger('Errors');
 const SECURITY_HEADERS = securityHeaders();
@@ -82,10 +83,11 @@ export async function createAppFromConfig(
     // Bodies are JSON only (Fastify's own parser); Nest would also accept form-encoded bodies.
     bodyParser: false,
   });
-  configureHttp(app, config, logger);
+  const warming: Warming = { now: false };
+  configureHttp(app, config, logger, warming);
   await app.init();
   await app.getHttpAdapter().getInstance().ready();
-  if (options.warmUp) await warmUp(app, API_PREFIX);
+  if (options.warmUp) await warmUp(app, API_PREFIX, warming);
   if (options.logger !== false) {
     const log = new NestLogger('Bootstrap');
     for (const notice of config.notices) log.warn(notice);
@@ -93,7 +95,12 @@ export async function createAppFromConfig(
   return app;
 }
 
-function configureHttp(app: NestFastifyApplication, config: AppConfig, logger: PinoLogger): void {
+function configureHttp(
+  app: NestFastifyApplication,
+  config: AppConfig,
+  logger: PinoLogger,
+  warming: Warming,
+): void {
   const fastify = app.getHttpAdapter().getInstance();
   // Before app.init() registers the routes: each API route gets the envelope in its serialisation.
   envelopeRoutes(fastify, `/${API_PREFIX}/`);
@@ -113,19 +120,17 @@ function configureHttp(app: NestFastifyApplication, config: AppConfig, logger: P
   // Access lines hold only the fields below, none sensitive: no redaction, one template.
   const accessLog = new AccessLog(logger);
   fastify.addHook('onResponse', (request, reply, done) => {
+    if (warming.now) return done();
     // The route template, never the raw URL: ids in paths would explode the label set.
     const route = request.routeOptions.url ?? 'unmatched';
     const status = reply.statusCode;
-    if (warming.now) return done();
     metrics.observeHttp(request.method, route, status, reply.elapsedTime / 1000);
     // One access line per request; the path only (query strings are not logged), no probes.
     if (accessLog.enabled && !route.startsWith('/api/v1/health')) {
-      const url = request.url;
-      const query = url.indexOf('?');
       accessLog.request(
         String(request.id),
         request.method,
-        query < 0 ? url : url.slice(0, query),
+        pathOf(request.url),
         status,
         Math.round(reply.elapsedTime * 10) / 10,
       );

@@ -36,8 +36,8 @@ export class AppModule {
           ignoreEnvFile: true,
           skipProcessEnv: true,
           validatePredefined: false,
-          // The whole config for code not yet on slices, and one typed slice per area.
-          load: [() => config, ...sliceFactories(config)],
+          // One typed slice per area (config/config.slices.ts).
+          load: sliceFactories(config),
         }),
         TypeOrmModule.forRootAsync({
           useFactory: () => {

@@ -3,8 +3,10 @@ import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DataSource } from 'typeorm';
 import { AccessTokenService } from './auth/tokens/access-token.service.js';
 
-/** Set while the instance warms itself up: those requests are neither logged nor counted. */
-export const warming = { now: false };
+/** Set while an app warms itself up: those requests are neither logged nor counted. */
+export interface Warming {
+  now: boolean;
+}
 
 const ROUNDS = 20;
 const CONCURRENT = 20;
@@ -17,7 +19,7 @@ const CONCURRENT = 20;
  * route is called (the counters are shared). main.ts listens only afterwards, so /health/ready
  * answers 200 only from a warm instance.
  */
-export async function warmUp(app: NestFastifyApplication, prefix: string): Promise<void> {
+export async function warmUp(app: NestFastifyApplication, prefix: string, warming: Warming): Promise<void> {
   const fastify = app.getHttpAdapter().getInstance();
   const dataSource = app.get(DataSource);
   const pool = dataSource.options.type === 'better-sqlite3' ? 1 : (dataSource.options.poolSize ?? 10);

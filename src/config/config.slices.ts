@@ -19,7 +19,6 @@ function slice<T extends object>(name: string, pick: (config: AppConfig) => T) {
   });
 }
 
-export const httpConfig = slice('http', (c) => c.http);
 export const databaseConfig = slice('database', (c) => c.database);
 export const redisConfig = slice('redis', (c) => c.redis);
 export const jwtConfig = slice('jwt', (c) => c.jwt);
@@ -29,15 +28,8 @@ export const securityConfig = slice('security', (c) => ({ dataEncryptionKey: c.d
 export const metricsConfig = slice('metrics', (c) => ({ token: c.metricsToken }));
 export const authConfig = slice('auth', (c) => ({ adminOpenids: c.adminOpenids }));
 
-export type HttpConfig = ConfigType<typeof httpConfig>;
-export type DatabaseSlice = ConfigType<typeof databaseConfig>;
-export type RedisConfig = ConfigType<typeof redisConfig>;
 export type JwtSlice = ConfigType<typeof jwtConfig>;
 export type WechatSlice = ConfigType<typeof wechatConfig>;
-export type RateLimitConfig = ConfigType<typeof rateLimitConfig>;
-export type SecurityConfig = ConfigType<typeof securityConfig>;
-export type MetricsConfig = ConfigType<typeof metricsConfig>;
-export type AuthConfig = ConfigType<typeof authConfig>;
 
 /**
  * ConfigModule's `load` list for one app. registerAs derives the token from the name alone, so

@@ -12,7 +12,7 @@ import {
 import { join } from 'node:path';
 import { ConfigError } from './config-error.js';
 
-export const DEV_SECRETS_FILE = 'dev-secrets.json';
+const DEV_SECRETS_FILE = 'dev-secrets.json';
 
 export interface DevSecrets {
   file: string;

@@ -184,12 +184,7 @@ export function loadConfig(
       wechatUser: env.RATE_LIMIT_WECHAT_USER ?? 30,
     },
     metricsToken,
-    adminOpenids: new Set(
-      (env.ADMIN_OPENIDS ?? '')
-        .split(',')
-        .map((s) => s.trim())
-        .filter(Boolean),
-    ),
+    adminOpenids: new Set(list(env.ADMIN_OPENIDS ?? '')),
     logLevel: env.LOG_LEVEL ?? (nodeEnv === 'test' ? 'warn' : 'info'),
     notices,
   };
@@ -205,10 +200,7 @@ function defaultDevSecretsDir(nodeEnv: NodeEnv, sqlitePath: string | undefined):
 function parseTrustProxy(value: string | undefined): boolean | string[] {
   if (value === undefined || value === 'false') return false;
   if (value === 'true') return true;
-  const proxies = value
-    .split(',')
-    .map((s) => s.trim())
-    .filter(Boolean);
+  const proxies = list(value);
   // Checked here, with the rules of Fastify's proxy-addr, so that a bad entry is named like any
   // other bad variable instead of failing later inside Fastify with a line naming no variable.
   proxies.forEach((proxy, index) => {
@@ -252,10 +244,7 @@ function netmaskPrefix(mask: string): number | undefined {
  */
 function parseCorsOrigins(value: string | undefined): string[] | '*' | false {
   if (value === undefined) return false;
-  const origins = value
-    .split(',')
-    .map((s) => s.trim())
-    .filter(Boolean);
+  const origins = list(value);
   if (origins.length === 0) throw new ConfigError('CORS_ORIGINS', 'lists no origin');
   if (origins.includes('*')) {
     if (origins.length > 1) throw new ConfigError('CORS_ORIGINS', 'must be * alone or a list of origins');
@@ -306,4 +295,12 @@ function refuseWeak(variable: string, secret: string | Buffer, remedy: string): 
 
 function absolute(path: string): string {
   return isAbsolute(path) ? path : resolve(process.cwd(), path);
+}
+
+/** The entries of a comma-separated variable, trimmed, empty ones dropped. */
+function list(value: string): string[] {
+  return value
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
 }

@@ -9,6 +9,7 @@
  * WeChat codes exist only then.
  */
 import fc from 'fast-check';
+import { SANE_REQUEST_ID } from '../support/app-harness.js';
 import type { Operation, Schema } from './openapi.js';
 
 // ------------------------------------------------------------------ JSON with hostile leaves
@@ -564,7 +565,7 @@ const authHostile: fc.Arbitrary<AuthChoice> = fc.oneof(
   junkToken.map<AuthChoice>((junk) => ({ kind: 'header', value: junk })),
 );
 
-const saneRequestId = fc.stringMatching(/^[A-Za-z0-9._:-]{1,128}$/);
+const saneRequestId = fc.stringMatching(SANE_REQUEST_ID);
 const oddRequestId = fc.oneof(
   fc.constantFrom(
     '',

@@ -7,6 +7,7 @@ import {
   decodeJwt,
   nowSec,
   reforge,
+  SANE_REQUEST_ID,
   type Harness,
   type LoginResult,
 } from '../support/app-harness.js';
@@ -34,7 +35,6 @@ export const TIME_LIMIT_MS = Number(process.env.FUZZ_TIME_LIMIT_MS ?? 200);
  */
 export const HARD_TIME_LIMIT_MS = Math.max(1000, TIME_LIMIT_MS * 5);
 export const MAX_ANSWER_BYTES = 8192;
-const SANE_REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 /** A target the HTTP parser cannot read: anything outside printable ASCII. */
 const UNREADABLE_TARGET = /[^\x21-\x7e]/;
 /** Headers that decide where the body ends, given twice: the parser may refuse them or not. */

@@ -261,7 +261,7 @@ function bufferAware(_key: string, value: unknown): unknown {
 
 // ------------------------------------------------------------------ envelope assertions
 
-const SANE_REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+export const SANE_REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
 /** Asserts the contract's envelope shape and the X-Request-Id header; returns the body. */
 export function expectEnvelope(res: Response): {

@@ -9,8 +9,6 @@ import { AuditService } from '../../src/audit/audit.service.js';
 import { AuthService } from '../../src/auth/auth.service.js';
 import { AccessTokenService } from '../../src/auth/tokens/access-token.service.js';
 import { jwtModuleOptions } from '../../src/auth/tokens/jwt-options.js';
-import { AppError } from '../../src/common/errors/app-error.js';
-import type { ErrorCode } from '../../src/common/errors/error-code.js';
 import type { RequestMeta } from '../../src/common/http/request-meta.js';
 import { LocalInvalidationBus } from '../../src/common/invalidation/local-invalidation-bus.js';
 import type { JwtSlice } from '../../src/config/config.slices.js';
@@ -121,13 +119,4 @@ export function unitWorld(options: { adminOpenids?: string[]; sandbox?: boolean 
   return { repos, uow, bus, wechat, cipher, audit, sessions, users, sessionKeys, admin, accessTokens, auth };
 }
 
-/** The code of the AppError `promise` rejects with, or 'ok'. */
-export async function outcome(promise: Promise<unknown>): Promise<ErrorCode | 'ok'> {
-  try {
-    await promise;
-    return 'ok';
-  } catch (error) {
-    if (error instanceof AppError) return error.code;
-    throw error;
-  }
-}
+export { outcome } from './app-errors.js';

@@ -1,16 +1,10 @@
 import { Injectable, type CanActivate, type ExecutionContext, type OnModuleInit } from '@nestjs/common';
 import { DiscoveryService, MetadataScanner, Reflector } from '@nestjs/core';
 import type { FastifyRequest } from 'fastify';
-import { IS_PUBLIC_KEY, ROLES_KEY, type AuthUser, type Role } from '../../common/auth/decorators.js';
+import { accessPolicyOf, type AccessPolicy, type AuthUser } from '../../common/auth/decorators.js';
 import { AppError } from '../../common/errors/app-error.js';
 import { ErrorCode } from '../../common/errors/error-code.js';
 import { JwtStrategy } from './jwt.strategy.js';
-
-/** What a route asks of its caller, from its decorators. */
-interface AccessPolicy {
-  public: boolean;
-  roles: readonly Role[] | null;
-}
 
 /**
  * The one global guard: deny by default, `@Public()` routes open, `@Roles(...)` routes for those
@@ -61,11 +55,6 @@ export class AccessGuard implements CanActivate, OnModuleInit {
   }
 
   private policyOf(handler: () => unknown, type: new (...args: never[]) => unknown): AccessPolicy {
-    const targets = [handler, type];
-    const roles = this.reflector.getAllAndOverride<Role[] | undefined>(ROLES_KEY, targets);
-    return {
-      public: this.reflector.getAllAndOverride<boolean | undefined>(IS_PUBLIC_KEY, targets) === true,
-      roles: roles && roles.length > 0 ? roles : null,
-    };
+    return accessPolicyOf(this.reflector, handler, type);
   }
 }

@@ -1,5 +1,6 @@
-import { applyDecorators, SetMetadata } from '@nestjs/common';
 import { RouteConfig } from '@nestjs/platform-fastify';
+import type { Reflector } from '@nestjs/core';
+import { FASTIFY_ROUTE_CONFIG_METADATA } from '@nestjs/platform-fastify/constants.js';
 import type { FastifyInstance, FastifyReply, FastifyRequest, RouteOptions } from 'fastify';
 
 export interface Envelope<T> {
@@ -9,14 +10,20 @@ export interface Envelope<T> {
   requestId: string;
 }
 
-export const RAW_RESPONSE_KEY = 'envelope:raw';
-
 /**
  * The handler's answer leaves as is (health probes, metrics): outside the envelope by contract. The
- * same mark goes into the Fastify route's config, where the serialisation hook reads it.
+ * mark lives in the Fastify route's config, where the serialisation hook reads it (isRawResponse()
+ * reads the same for the OpenAPI document).
  */
-export const RawResponse = () =>
-  applyDecorators(SetMetadata(RAW_RESPONSE_KEY, true), RouteConfig({ rawResponse: true }));
+export const RawResponse = () => RouteConfig({ rawResponse: true });
+
+/** Whether `handler` is marked @RawResponse(). */
+export function isRawResponse(reflector: Reflector, handler: () => unknown): boolean {
+  return (
+    reflector.get<{ rawResponse?: boolean } | undefined>(FASTIFY_ROUTE_CONFIG_METADATA, handler)
+      ?.rawResponse === true
+  );
+}
 
 export function envelope<T>(code: number, message: string, data: T, requestId: string): Envelope<T> {
   return { code, message, data, requestId };

@@ -8,11 +8,11 @@ import type {
   ResponsesObject,
   SchemaObject,
 } from '@nestjs/swagger';
-import { IS_PUBLIC_KEY, ROLES_KEY, type Role } from '../auth/decorators.js';
+import { accessPolicyOf } from '../auth/decorators.js';
 import { DEFAULT_MESSAGES, ErrorCode, httpStatusOf } from '../errors/error-code.js';
 import { INPUT_LIMITS } from '../http/validation.pipe.js';
 import { envelopeOf, HANDLER_ERRORS_KEY, REQUEST_ID_EXAMPLE } from './api-envelope.decorator.js';
-import { RAW_RESPONSE_KEY } from './envelope.js';
+import { isRawResponse } from './envelope.js';
 
 /** What the route's metadata says about the answers it can give before or around its handler. */
 export interface RouteFacts {
@@ -200,7 +200,7 @@ export function completeErrorResponses(
         );
       }
       // Probes and metrics answer outside the envelope: their answers are their own.
-      if (reflector.get<boolean>(RAW_RESPONSE_KEY, route.handler)) continue;
+      if (isRawResponse(reflector, route.handler as () => unknown)) continue;
       const own = reflector.get<ErrorCode[] | undefined>(HANDLER_ERRORS_KEY, route.handler) ?? [];
       const where = `${method.toUpperCase()} ${path}`;
       const codes = routeErrorCodes(factsOf(reflector, route, operation, guardErrors, where), own);
@@ -218,6 +218,7 @@ function factsOf(
   where: string,
 ): RouteFacts {
   const targets = [handler, controller];
+  const policy = accessPolicyOf(reflector, handler as () => unknown, controller as Type<unknown>);
   const guards = reflector.getAllAndMerge<Array<Type<CanActivate> | CanActivate>>(GUARDS_METADATA, targets);
   const guardCodes = guards.flatMap((guard) => {
     const type = typeof guard === 'function' ? guard : (guard.constructor as Type<CanActivate>);
@@ -226,9 +227,9 @@ function factsOf(
     return codes;
   });
   return {
-    // The same lookups as the global AccessGuard, so the document says what it does.
-    isPublic: reflector.getAllAndOverride<boolean | undefined>(IS_PUBLIC_KEY, targets) === true,
-    hasRoles: (reflector.getAllAndOverride<Role[] | undefined>(ROLES_KEY, targets)?.length ?? 0) > 0,
+    // The global AccessGuard's own rule, so the document says what it does.
+    isPublic: policy.public,
+    hasRoles: policy.roles !== null,
     guardCodes,
     // From the document itself: Swagger read the @Body() and @Query() parameters already.
     hasBody: operation.requestBody !== undefined,

@@ -4,8 +4,9 @@ import type { Duplex } from 'node:stream';
 import { Catch, Logger, type ArgumentsHost, type ExceptionFilter } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { envelope } from '../envelope/envelope.js';
+import { pathOf } from '../http/path.js';
 import { DEFAULT_MESSAGES, ErrorCode, httpStatusOf } from './error-code.js';
-import { mapError } from './error-mapper.js';
+import { fieldError, mapError } from './error-mapper.js';
 
 /** Every failure leaves through here as an envelope; details of unexpected ones stay in the log. */
 @Catch()
@@ -29,7 +30,7 @@ export function sendError(
     // The client hung up before its request was complete: nobody is left to answer, and nothing on
     // this side failed (the socket's ECONNRESET would otherwise read as a dependency's).
     logger.debug(
-      { requestId, method: request.method, path: request.url.split('?', 1)[0] },
+      { requestId, method: request.method, path: pathOf(request.url) },
       'client aborted the request before it was complete',
     );
     return;
@@ -37,7 +38,7 @@ export function sendError(
   const answer = mapError(exception);
   if (answer.unexpected) {
     logger.error({ err: loggable(exception), requestId }, 'unexpected error');
-  } else if (answer.code === 50300) {
+  } else if (answer.code === ErrorCode.DEPENDENCY_UNAVAILABLE) {
     logger.warn({ requestId, reason: (exception as Error)?.message }, 'dependency unavailable');
   }
   if (answer.retryAfter !== undefined)
@@ -82,18 +83,8 @@ export function clientErrorHandler(
         error.code === 'HPE_HEADER_OVERFLOW' ? ErrorCode.HEADERS_TOO_LARGE : ErrorCode.VALIDATION_FAILED;
       // llhttp's reason is a fixed text ("Invalid character in chunk size"), never request bytes.
       const reason = typeof error.reason === 'string' ? error.reason.slice(0, 100) : 'malformed request';
-      const data =
-        code === ErrorCode.VALIDATION_FAILED
-          ? {
-              errors: [
-                {
-                  field: 'request',
-                  message:
-                    error.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 'request not received in time' : reason,
-                },
-              ],
-            }
-          : null;
+      const message = error.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 'request not received in time' : reason;
+      const data = code === ErrorCode.VALIDATION_FAILED ? fieldError('request', message) : null;
       const body = JSON.stringify(envelope(code, DEFAULT_MESSAGES[code], data, requestId));
       const status = httpStatusOf(code);
       socket.write(

@@ -57,9 +57,13 @@ export function mapError(error: unknown): ErrorAnswer {
   return { ...answer(ErrorCode.INTERNAL, undefined, null), unexpected: true };
 }
 
-/** Keeps `data.errors` present on every 40000, as the contract shows it. */
+/** `data` of a 40000 with one entry: `data.errors` is present on every 40000, as documented. */
+export function fieldError(field: string, message: string): Record<string, unknown> {
+  return { errors: [{ field, message: message.slice(0, 200) }] };
+}
+
 function bodyError(message: string): Record<string, unknown> {
-  return { errors: [{ field: 'body', message: message.slice(0, 200) }] };
+  return fieldError('body', message);
 }
 
 function answer(

@@ -1,6 +1,7 @@
 import { jest } from '@jest/globals';
 import { Logger } from '@nestjs/common';
 import { InMemoryStableTokenApi } from '../../../test/support/in-memory-stable-token-api.js';
+import { failure } from '../../../test/support/app-errors.js';
 import { AppError } from '../../common/errors/app-error.js';
 import { ErrorCode } from '../../common/errors/error-code.js';
 import { MetricsService } from '../../metrics/metrics.service.js';
@@ -25,16 +26,6 @@ const realNow = Date.now.bind(Date);
 /** Lets every caller started so far run as far as it can without WeChat answering. */
 async function settle(): Promise<void> {
   for (let i = 0; i < 20; i++) await new Promise<void>((resolve) => setImmediate(resolve));
-}
-
-async function failure(promise: Promise<unknown>): Promise<AppError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof AppError) return error;
-    throw error;
-  }
-  throw new Error('expected an AppError, got success');
 }
 
 const deadline = (timeoutMs = TIMEOUT_MS) => Date.now() + timeoutMs;

@@ -1,6 +1,6 @@
 import { Logger } from '@nestjs/common';
 import { FakeWechat } from '../../../test/support/fake-wechat-http-api.js';
-import { AppError } from '../../common/errors/app-error.js';
+import { failure } from '../../../test/support/app-errors.js';
 import { ErrorCode } from '../../common/errors/error-code.js';
 import { MetricsService } from '../../metrics/metrics.service.js';
 import { LiveStableTokenApi } from './live-stable-token-api.js';
@@ -11,16 +11,6 @@ import { WechatHttp } from './wechat-http.js';
 
 const APP_ID = 'wx0123456789abcdef';
 const APP_SECRET = 'unit-test-app-secret';
-
-async function failure(promise: Promise<unknown>): Promise<AppError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof AppError) return error;
-    throw error;
-  }
-  throw new Error('expected an AppError, got success');
-}
 
 async function counter(
   metrics: MetricsService,
