@@ -89,8 +89,6 @@ export function createValidationPipe(): ValidationPipe {
     transform: true,
     transformOptions: { enableImplicitConversion: false },
     validationError: { target: false, value: false },
-    // One error per property is enough to fix a request, and keeps answers small.
-    stopAtFirstError: true,
     exceptionFactory: (errors) =>
       new AppError(ErrorCode.VALIDATION_FAILED, 'validation failed', { data: { errors: flatten(errors) } }),
   });
