@@ -49,10 +49,10 @@ export default tseslint.config(
         { type: 'database', pattern: 'src/database' },
         {
           type: 'platform',
-          pattern: 'src/{redis,security,metrics,audit,sessions,session-keys,rate-limit,wechat,health}',
+          pattern: 'src/{redis,security,metrics,audit,sessions,session-keys,rate-limit,wechat,payments,health}',
         },
-        { type: 'users', pattern: 'src/users' },
-        { type: 'feature', pattern: 'src/{auth,wechat-data}' },
+        { type: 'users', pattern: 'src/{users,products}' },
+        { type: 'feature', pattern: 'src/{auth,wechat-data,orders}' },
       ],
     },
     rules: {
