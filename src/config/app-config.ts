@@ -1,3 +1,7 @@
+import type { WechatPayConfig } from './wechat-pay-config.js';
+
+export type { WechatPayConfig, WechatPayMode } from './wechat-pay-config.js';
+
 /** The validated, typed configuration every module reads (never `process.env` deep in the code). */
 export type NodeEnv = 'production' | 'development' | 'test';
 
@@ -44,6 +48,11 @@ export interface AppConfig {
   /** 32 bytes for AES-256-GCM of data at rest. */
   dataEncryptionKey: Buffer;
   wechat: WechatConfig;
+  wechatPay: WechatPayConfig;
+  orders: {
+    /** ORDER_PAYMENT_TTL: how long a new order waits for payment. */
+    paymentTtlSeconds: number;
+  };
   rateLimit: { enabled: boolean; login: number; wechatUser: number };
   metricsToken?: string;
   adminOpenids: ReadonlySet<string>;

@@ -23,6 +23,8 @@ export const databaseConfig = slice('database', (c) => c.database);
 export const redisConfig = slice('redis', (c) => c.redis);
 export const jwtConfig = slice('jwt', (c) => c.jwt);
 export const wechatConfig = slice('wechat', (c) => c.wechat);
+export const wechatPayConfig = slice('wechatPay', (c) => c.wechatPay);
+export const ordersConfig = slice('orders', (c) => c.orders);
 export const rateLimitConfig = slice('rateLimit', (c) => c.rateLimit);
 export const securityConfig = slice('security', (c) => ({ dataEncryptionKey: c.dataEncryptionKey }));
 export const metricsConfig = slice('metrics', (c) => ({ token: c.metricsToken }));
@@ -30,6 +32,8 @@ export const authConfig = slice('auth', (c) => ({ adminOpenids: c.adminOpenids }
 
 export type JwtSlice = ConfigType<typeof jwtConfig>;
 export type WechatSlice = ConfigType<typeof wechatConfig>;
+export type WechatPaySlice = ConfigType<typeof wechatPayConfig>;
+export type OrdersSlice = ConfigType<typeof ordersConfig>;
 
 /**
  * ConfigModule's `load` list for one app. registerAs derives the token from the name alone, so

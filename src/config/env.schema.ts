@@ -61,6 +61,36 @@ export class EnvironmentVariables {
   @IsOptional() @Transform(toInt) @IsInt() @Min(100) @Max(60000) WECHAT_TIMEOUT_MS?: number;
   @IsOptional() @Transform(emptyToUndefined) @IsIn(['live', 'sandbox']) WECHAT_MODE?: string;
 
+  /**
+   * WeChat Pay. Formats here; what depends on other variables (live-mode requirements, the key
+   * files and their parsing, the 32 bytes of the APIv3 key, URLs) in wechat-pay-config.ts.
+   */
+  @IsOptional() @Transform(emptyToUndefined) @IsIn(['live', 'sandbox', 'off']) WECHAT_PAY_MODE?: string;
+  @IsOptional()
+  @Transform(emptyToUndefined)
+  @Matches(/^\d{1,32}$/, { message: 'must be 1-32 digits' })
+  WECHAT_PAY_MCHID?: string;
+  @IsOptional()
+  @Transform(emptyToUndefined)
+  @Matches(/^[0-9A-Fa-f]{1,64}$/, { message: 'must be 1-64 hex digits' })
+  WECHAT_PAY_MERCHANT_SERIAL?: string;
+  @IsOptional() @Transform(emptyToUndefined) @IsString() WECHAT_PAY_PRIVATE_KEY?: string;
+  @IsOptional() @Transform(emptyToUndefined) @IsString() WECHAT_PAY_APIV3_KEY?: string;
+  @IsOptional() @Transform(emptyToUndefined) @IsString() WECHAT_PAY_PUBLIC_KEY?: string;
+  @IsOptional()
+  @Transform(emptyToUndefined)
+  @Matches(/^PUB_KEY_ID_[A-Za-z0-9]{1,64}$/, {
+    message: 'must be PUB_KEY_ID_ followed by 1-64 letters or digits',
+  })
+  WECHAT_PAY_PUBLIC_KEY_ID?: string;
+  @IsOptional() @Transform(emptyToUndefined) @IsString() WECHAT_PAY_NOTIFY_URL?: string;
+  @IsOptional() @Transform(emptyToUndefined) @IsString() WECHAT_PAY_REFUND_NOTIFY_URL?: string;
+  @IsOptional()
+  @Transform(emptyToUndefined)
+  @IsUrl({ require_tld: false, require_protocol: true, protocols: ['http', 'https'] })
+  WECHAT_PAY_API_BASE_URL?: string;
+  @IsOptional() @Transform(toInt) @IsInt() @Min(5) @Max(86400) ORDER_PAYMENT_TTL?: number;
+
   @IsOptional() @IsIn(['true', 'false']) RATE_LIMIT_ENABLED?: string;
   @IsOptional() @Transform(toInt) @IsInt() @Min(1) @Max(1000000) RATE_LIMIT_LOGIN?: number;
   @IsOptional() @Transform(toInt) @IsInt() @Min(1) @Max(1000000) RATE_LIMIT_WECHAT_USER?: number;

@@ -7,6 +7,7 @@ import type { AppConfig, NodeEnv } from './app-config.js';
 import { ConfigError } from './config-error.js';
 import { loadDevSecrets } from './dev-secrets.js';
 import { EnvironmentVariables } from './env.schema.js';
+import { loadWechatPayConfig } from './wechat-pay-config.js';
 
 export { ConfigError } from './config-error.js';
 
@@ -115,6 +116,15 @@ export function loadConfig(
     );
   }
 
+  const wechatTimeoutMs = env.WECHAT_TIMEOUT_MS ?? 5000;
+  const wechatAppId = env.WECHAT_APP_ID ?? 'wxsandbox000000000';
+  const wechatPay = loadWechatPayConfig(env, {
+    production,
+    wechatAppId,
+    timeoutMs: wechatTimeoutMs,
+    notices,
+  });
+
   const trustProxy = parseTrustProxy(env.TRUST_PROXY);
   const metricsToken = env.METRICS_TOKEN;
   if (production && metricsToken !== undefined)
@@ -173,11 +183,13 @@ export function loadConfig(
     dataEncryptionKey: dataKey,
     wechat: {
       mode,
-      appId: env.WECHAT_APP_ID ?? 'wxsandbox000000000',
+      appId: wechatAppId,
       appSecret: env.WECHAT_APP_SECRET ?? '',
       apiBaseUrl,
-      timeoutMs: env.WECHAT_TIMEOUT_MS ?? 5000,
+      timeoutMs: wechatTimeoutMs,
     },
+    wechatPay,
+    orders: { paymentTtlSeconds: env.ORDER_PAYMENT_TTL ?? 900 },
     rateLimit: {
       enabled: env.RATE_LIMIT_ENABLED !== 'false',
       login: env.RATE_LIMIT_LOGIN ?? 60,
