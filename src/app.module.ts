@@ -15,6 +15,7 @@ import { dataSourceOptions } from './database/data-source.options.js';
 import { MigrationRunner } from './database/migration-runner.js';
 import { HealthModule } from './health/health.module.js';
 import { MetricsModule } from './metrics/metrics.module.js';
+import { ProductsModule } from './products/products.module.js';
 import { RedisModule } from './redis/redis.module.js';
 import { SecurityModule } from './security/security.module.js';
 import { UsersModule } from './users/users.module.js';
@@ -58,6 +59,7 @@ export class AppModule {
         AuditModule,
         WechatModule,
         UsersModule,
+        ProductsModule,
         AuthModule,
         WechatDataModule,
         HealthModule,

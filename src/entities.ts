@@ -1,4 +1,5 @@
 import { AuditEventEntity } from './audit/audit-event.entity.js';
+import { ProductEntity } from './products/product.entity.js';
 import { SessionKeyEntity } from './session-keys/session-key.entity.js';
 import { LoginSessionEntity } from './sessions/login-session.entity.js';
 import { UserEntity } from './users/user.entity.js';
@@ -8,4 +9,4 @@ import { UserEntity } from './users/user.entity.js';
  * test that compares the migrated schema with the entities. The app itself collects them from the
  * modules (autoLoadEntities). A new entity is added here and to its module's forFeature.
  */
-export const ENTITIES = [UserEntity, SessionKeyEntity, LoginSessionEntity, AuditEventEntity];
+export const ENTITIES = [UserEntity, SessionKeyEntity, LoginSessionEntity, AuditEventEntity, ProductEntity];

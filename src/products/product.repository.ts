@@ -15,6 +15,15 @@ export interface StockLine {
   quantity: number;
 }
 
+/** A zero or negative quantity would pass `stock >= q` and add stock: a caller's bug, refused by
+ * every adapter before any statement. */
+export function assertQuantities(lines: StockLine[]): void {
+  for (const { quantity } of lines) {
+    if (!Number.isSafeInteger(quantity) || quantity < 1)
+      throw new Error('stock lines need positive integer quantities');
+  }
+}
+
 export abstract class ProductRepository {
   abstract findById(id: string): Promise<ProductEntity | null>;
   /** The products of these ids that exist (any status), in no particular order. */

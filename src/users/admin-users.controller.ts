@@ -4,11 +4,13 @@ import { CurrentUser, Roles, type AuthUser } from '../common/auth/decorators.js'
 import { ApiEnvelope } from '../common/envelope/api-envelope.decorator.js';
 import { ErrorCode } from '../common/errors/error-code.js';
 import { ReqMeta, type RequestMeta } from '../common/http/request-meta.js';
+import { UuidParamPipe } from '../common/http/uuid-param.pipe.js';
 import { AdminUsersService } from './admin-users.service.js';
 import { AdminUpdateUserDto } from './dto/admin-update-user.dto.js';
 import { ListUsersQuery } from './dto/list-users.query.js';
-import { UserIdPipe } from './user-id.pipe.js';
 import { toUserView, UserView } from './user-view.js';
+
+const UserIdPipe = new UuidParamPipe('user');
 
 class UserPageView {
   @ApiProperty({ type: [UserView] }) items!: UserView[];

@@ -5,6 +5,7 @@ import { UnitOfWork } from '../database/unit-of-work.js';
 import { AppError } from '../common/errors/app-error.js';
 import { ErrorCode } from '../common/errors/error-code.js';
 import type { RequestMeta } from '../common/http/request-meta.js';
+import type { Page } from '../common/validation/page.query.js';
 import type { AdminUpdateUserDto } from './dto/admin-update-user.dto.js';
 import type { ListUsersQuery } from './dto/list-users.query.js';
 import { SessionKeysService } from '../session-keys/session-keys.service.js';
@@ -12,12 +13,7 @@ import type { UserEntity } from './user.entity.js';
 import { UserRepository } from './user.repository.js';
 import { UsersService } from './users.service.js';
 
-export interface UserPage {
-  items: UserEntity[];
-  total: number;
-  page: number;
-  pageSize: number;
-}
+export type UserPage = Page<UserEntity>;
 
 /** What an admin may do to other users. Disabling and erasing end the user's logins at once. */
 @Injectable()

@@ -1,36 +1,9 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
-import { IsIn, IsInt, IsString, Max, MaxLength, Min } from 'class-validator';
-import { Optional, QueryInt } from '../../common/validation/presence.js';
+import { IsIn, IsString, MaxLength } from 'class-validator';
+import { PageQuery } from '../../common/validation/page.query.js';
+import { Optional } from '../../common/validation/presence.js';
 
-export class ListUsersQuery {
-  @ApiPropertyOptional({
-    type: 'integer',
-    minimum: 1,
-    maximum: 1_000_000,
-    default: 1,
-    description: 'plain decimal digits',
-  })
-  @Optional()
-  @QueryInt()
-  @IsInt()
-  @Min(1)
-  @Max(1_000_000)
-  page: number = 1;
-
-  @ApiPropertyOptional({
-    type: 'integer',
-    minimum: 1,
-    maximum: 100,
-    default: 20,
-    description: 'plain decimal digits',
-  })
-  @Optional()
-  @QueryInt()
-  @IsInt()
-  @Min(1)
-  @Max(100)
-  pageSize: number = 20;
-
+export class ListUsersQuery extends PageQuery {
   @ApiPropertyOptional({ enum: ['active', 'disabled'] })
   @Optional()
   @IsIn(['active', 'disabled'])
