@@ -32,7 +32,10 @@ export interface Transaction {
   tradeState: TradeState | string;
   /** RFC 3339 as WeChat Pay wrote it. */
   successTime?: string;
+  /** amount.total in fen (NaN when WeChat Pay's JSON lacks it: never equal to an order's total). */
   total: number;
+  /** amount.currency: CNY. */
+  currency?: string;
 }
 
 export type RefundState = 'SUCCESS' | 'CLOSED' | 'PROCESSING' | 'ABNORMAL';
@@ -51,8 +54,10 @@ export interface RefundOutcome {
   outTradeNo: string;
   outRefundNo: string;
   refundId?: string;
+  transactionId?: string;
   status: RefundState | string;
   successTime?: string;
+  /** amount.refund and amount.total in fen (NaN when missing). */
   refund: number;
   total: number;
 }
