@@ -39,6 +39,13 @@ export class MetricsService {
     registers: [this.registry],
   });
 
+  readonly wechatPayCalls = new Counter({
+    name: 'wechat_pay_calls_total',
+    help: 'Calls to WeChat Pay by api and status (its HTTP status; "unverified" for an answer that failed verification, "timeout" for none)',
+    labelNames: ['api', 'status'] as const,
+    registers: [this.registry],
+  });
+
   readonly accessTokenFetches = new Counter({
     name: 'wechat_access_token_fetches_total',
     help: 'stable_token fetches made by this instance, by result',
