@@ -1,4 +1,7 @@
 import { AuditEventEntity } from './audit/audit-event.entity.js';
+import { OrderItemEntity } from './orders/order-item.entity.js';
+import { OrderEntity } from './orders/order.entity.js';
+import { RefundEntity } from './orders/refund.entity.js';
 import { ProductEntity } from './products/product.entity.js';
 import { SessionKeyEntity } from './session-keys/session-key.entity.js';
 import { LoginSessionEntity } from './sessions/login-session.entity.js';
@@ -9,4 +12,13 @@ import { UserEntity } from './users/user.entity.js';
  * test that compares the migrated schema with the entities. The app itself collects them from the
  * modules (autoLoadEntities). A new entity is added here and to its module's forFeature.
  */
-export const ENTITIES = [UserEntity, SessionKeyEntity, LoginSessionEntity, AuditEventEntity, ProductEntity];
+export const ENTITIES = [
+  UserEntity,
+  SessionKeyEntity,
+  LoginSessionEntity,
+  AuditEventEntity,
+  ProductEntity,
+  OrderEntity,
+  OrderItemEntity,
+  RefundEntity,
+];

@@ -11,11 +11,23 @@ export type AuditEventType =
   | 'phone_bound'
   | 'role_changed'
   | 'status_changed'
-  | 'user_erased';
+  | 'user_erased'
+  // The shop: one per change of an order's state, or per refused payment notification.
+  | 'order_created'
+  | 'order_paid'
+  | 'order_cancelled'
+  | 'order_expired'
+  | 'order_shipped'
+  | 'order_completed'
+  | 'refund_requested'
+  | 'refund_succeeded'
+  | 'refund_failed'
+  | 'notify_rejected';
 
 /** Security events. Never a secret, token, openid or phone number in `detail`. */
 @Entity('audit_events')
 @Index('ix_audit_events_user_time', ['userId', 'createdAt'])
+@Index('ix_audit_events_order_time', ['orderId', 'createdAt'])
 export class AuditEventEntity {
   @PrimaryColumn(UUID_COLUMN)
   id!: string;
@@ -31,6 +43,10 @@ export class AuditEventEntity {
 
   @Column({ name: 'session_id', ...UUID_COLUMN, nullable: true })
   sessionId!: string | null;
+
+  /** The order an entry is about: its events (GET /admin/orders/:id). */
+  @Column({ name: 'order_id', ...UUID_COLUMN, nullable: true })
+  orderId!: string | null;
 
   @Column({ type: 'varchar', length: 64, nullable: true })
   ip!: string | null;

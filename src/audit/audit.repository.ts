@@ -12,6 +12,8 @@ export abstract class AuditRepository {
   abstract insert(event: AuditEventEntity, tx?: Transaction): Promise<void>;
   /** Blanks IP and free text of the entries about `userId` or made by them. */
   abstract forgetUser(userId: string, tx: Transaction): Promise<void>;
+  /** The entries about `orderId`, oldest first. */
+  abstract listForOrder(orderId: string): Promise<AuditEventEntity[]>;
 }
 
 @Injectable()
@@ -35,5 +37,9 @@ export class TypeormAuditRepository extends AuditRepository {
     for (const where of [{ userId }, { actorId: userId }]) {
       await manager.update(AuditEventEntity, where, { ip: null, detail: null });
     }
+  }
+
+  listForOrder(orderId: string): Promise<AuditEventEntity[]> {
+    return this.events.find({ where: { orderId }, order: { createdAt: 'ASC' } });
   }
 }

@@ -10,6 +10,7 @@ import type { AdminUpdateUserDto } from './dto/admin-update-user.dto.js';
 import type { ListUsersQuery } from './dto/list-users.query.js';
 import { SessionKeysService } from '../session-keys/session-keys.service.js';
 import type { UserEntity } from './user.entity.js';
+import { UserErasureParticipants } from './user-erasure.js';
 import { UserRepository } from './user.repository.js';
 import { UsersService } from './users.service.js';
 
@@ -25,6 +26,7 @@ export class AdminUsersService {
     private readonly sessionKeys: SessionKeysService,
     private readonly audit: AuditService,
     private readonly uow: UnitOfWork,
+    private readonly erasureParticipants: UserErasureParticipants,
   ) {}
 
   async list(query: ListUsersQuery): Promise<UserPage> {
@@ -91,6 +93,7 @@ export class AdminUsersService {
       await this.sessions.forgetClientDetails(id, tx);
       await this.sessionKeys.delete(id, tx);
       await this.audit.forgetUser(id, tx);
+      await this.erasureParticipants.eraseUser(id, tx);
       // The admin's request id ties the erasure to the admin's own request log; no IP is kept.
       await this.audit.record('user_erased', { userId: id, actorId, meta: { ...meta, ip: '' } }, tx);
     });

@@ -12,6 +12,7 @@ import { AdminUsersController } from './admin-users.controller.js';
 import { AdminUsersService } from './admin-users.service.js';
 import { TypeormUserRepository, UserRepository } from './user.repository.js';
 import { UserEntity } from './user.entity.js';
+import { UserErasureParticipants } from './user-erasure.js';
 import { UsersController } from './users.controller.js';
 import { UsersService } from './users.service.js';
 
@@ -28,7 +29,12 @@ import { UsersService } from './users.service.js';
     AuditModule,
   ],
   controllers: [UsersController, AdminUsersController],
-  providers: [UsersService, AdminUsersService, { provide: UserRepository, useClass: TypeormUserRepository }],
-  exports: [UsersService],
+  providers: [
+    UsersService,
+    AdminUsersService,
+    UserErasureParticipants,
+    { provide: UserRepository, useClass: TypeormUserRepository },
+  ],
+  exports: [UsersService, UserErasureParticipants],
 })
 export class UsersModule {}

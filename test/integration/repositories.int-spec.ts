@@ -179,6 +179,7 @@ describe.each(['mariadb', 'sqlite'] as const)('repositories on %s', (kind) => {
             userId: target.id,
             actorId: null,
             sessionId: null,
+            orderId: null,
             ip: null,
             requestId: null,
             detail: null,

@@ -177,6 +177,10 @@ export class InMemoryAuditRepository extends AuditRepository {
     });
   }
 
+  async listForOrder(orderId: string): Promise<AuditEventEntity[]> {
+    return this.rows.filter((r) => r.orderId === orderId).map(copy);
+  }
+
   events(userId?: string): string[] {
     return this.rows.filter((r) => userId === undefined || r.userId === userId).map((r) => r.event);
   }

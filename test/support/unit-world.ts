@@ -17,6 +17,7 @@ import { DataCipher } from '../../src/security/data-cipher.js';
 import { SessionsService } from '../../src/sessions/sessions.service.js';
 import { AdminUsersService } from '../../src/users/admin-users.service.js';
 import { SessionKeysService } from '../../src/session-keys/session-keys.service.js';
+import { UserErasureParticipants } from '../../src/users/user-erasure.js';
 import { UsersService } from '../../src/users/users.service.js';
 import type { WechatClient, WechatPhoneInfo, WechatSession } from '../../src/wechat/wechat-client.port.js';
 import {
@@ -103,7 +104,16 @@ export function unitWorld(options: { adminOpenids?: string[]; sandbox?: boolean 
   const sessions = new SessionsService(repos.sessions, bus, JWT);
   const users = new UsersService(repos.users, wechat, cipher, audit, bus);
   const sessionKeys = new SessionKeysService(repos.keys, cipher);
-  const admin = new AdminUsersService(repos.users, users, sessions, sessionKeys, audit, uow);
+  const erasureParticipants = new UserErasureParticipants();
+  const admin = new AdminUsersService(
+    repos.users,
+    users,
+    sessions,
+    sessionKeys,
+    audit,
+    uow,
+    erasureParticipants,
+  );
   const accessTokens = new AccessTokenService(new JwtService(jwtModuleOptions(JWT)), JWT);
   const auth = new AuthService(
     wechat,
@@ -116,7 +126,21 @@ export function unitWorld(options: { adminOpenids?: string[]; sandbox?: boolean 
     { adminOpenids: new Set(options.adminOpenids ?? []) },
     { mode: options.sandbox ? 'sandbox' : 'live' },
   );
-  return { repos, uow, bus, wechat, cipher, audit, sessions, users, sessionKeys, admin, accessTokens, auth };
+  return {
+    repos,
+    uow,
+    bus,
+    wechat,
+    cipher,
+    audit,
+    sessions,
+    users,
+    sessionKeys,
+    erasureParticipants,
+    admin,
+    accessTokens,
+    auth,
+  };
 }
 
 export { outcome } from './app-errors.js';

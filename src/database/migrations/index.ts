@@ -2,5 +2,6 @@
 // folder, oldest first. Do not edit by hand; a unit test checks it matches the folder.
 import { InitialSchema1764000000000 } from './1764000000000-initial-schema.js';
 import { Products1796156162279 } from './1796156162279-products.js';
+import { Orders1796156179333 } from './1796156179333-orders.js';
 
-export const MIGRATIONS = [InitialSchema1764000000000, Products1796156162279];
+export const MIGRATIONS = [InitialSchema1764000000000, Products1796156162279, Orders1796156179333];
