@@ -1,0 +1,48 @@
+import { Body, Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
+import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
+import { CurrentUser, Roles, type AuthUser } from '../common/auth/decorators.js';
+import { ApiEnvelope } from '../common/envelope/api-envelope.decorator.js';
+import { ErrorCode } from '../common/errors/error-code.js';
+import { ReqMeta, type RequestMeta } from '../common/http/request-meta.js';
+import type { Page } from '../common/validation/page.query.js';
+import { AdminListOrdersQuery } from './dto/list-orders.query.js';
+import { ShipOrderDto } from './dto/order-action.dto.js';
+import { OrderActions } from './order-actions.service.js';
+import { OrderIdPipe } from './order-id.pipe.js';
+import { OrderQueries } from './order-queries.service.js';
+import { AdminOrderView, OrderPageView, OrderView } from './order-view.js';
+
+@ApiTags('admin')
+@ApiBearerAuth()
+@Roles('admin')
+@Controller('admin/orders')
+export class AdminOrdersController {
+  constructor(
+    private readonly queries: OrderQueries,
+    private readonly actions: OrderActions,
+  ) {}
+
+  @Get()
+  @ApiEnvelope(OrderPageView)
+  list(@Query() query: AdminListOrdersQuery): Promise<Page<OrderView>> {
+    return this.queries.listAll(query);
+  }
+
+  @Get(':id')
+  @ApiEnvelope(AdminOrderView, [ErrorCode.NOT_FOUND])
+  get(@Param('id', OrderIdPipe) id: string): Promise<AdminOrderView> {
+    return this.queries.adminView(id);
+  }
+
+  @Post(':id/ship')
+  @HttpCode(200)
+  @ApiEnvelope(OrderView, [ErrorCode.NOT_FOUND, ErrorCode.ORDER_STATE_CONFLICT])
+  async ship(
+    @CurrentUser() auth: AuthUser,
+    @Param('id', OrderIdPipe) id: string,
+    @Body() body: ShipOrderDto,
+    @ReqMeta() meta: RequestMeta,
+  ): Promise<OrderView> {
+    return this.queries.view(await this.actions.ship(auth.userId, id, body.trackingNo, meta));
+  }
+}

@@ -1,0 +1,105 @@
+import { Injectable } from '@nestjs/common';
+import { InjectRepository } from '@nestjs/typeorm';
+import { In, Not, IsNull, type Repository } from 'typeorm';
+import { isUniqueViolation, ReportsOutages } from '../database/db-errors.js';
+import { managerOf, type Transaction } from '../database/unit-of-work.js';
+import { OrderItemEntity } from './order-item.entity.js';
+import type { OrderStatus } from './order-state.js';
+import { OrderEntity } from './order.entity.js';
+import { OrderRepository, type InsertOutcome, type OrderFilter } from './order.repository.js';
+import { RefundEntity } from './refund.entity.js';
+
+@Injectable()
+@ReportsOutages()
+export class TypeormOrderRepository extends OrderRepository {
+  private readonly sqlite: boolean;
+
+  constructor(@InjectRepository(OrderEntity) private readonly orders: Repository<OrderEntity>) {
+    super();
+    this.sqlite = orders.manager.connection.options.type === 'better-sqlite3';
+  }
+
+  async insert(order: OrderEntity, items: OrderItemEntity[], tx: Transaction): Promise<InsertOutcome> {
+    const manager = managerOf(tx, this.orders.manager);
+    try {
+      await manager.insert(OrderEntity, order);
+    } catch (error) {
+      if (isUniqueViolation(error)) return 'duplicate';
+      throw error;
+    }
+    await manager.insert(OrderItemEntity, items);
+    return 'inserted';
+  }
+
+  findById(id: string, tx?: Transaction): Promise<OrderEntity | null> {
+    return managerOf(tx, this.orders.manager).findOneBy(OrderEntity, { id });
+  }
+
+  findForUpdate(id: string, tx: Transaction): Promise<OrderEntity | null> {
+    const qb = managerOf(tx, this.orders.manager)
+      .createQueryBuilder(OrderEntity, 'o')
+      .where('o.id = :id', { id });
+    if (!this.sqlite) qb.setLock('pessimistic_write');
+    return qb.getOne();
+  }
+
+  findByIdempotencyKey(userId: string, key: string): Promise<OrderEntity | null> {
+    return this.orders.findOneBy({ userId, idempotencyKey: key });
+  }
+
+  findByOutTradeNo(outTradeNo: string): Promise<OrderEntity | null> {
+    return this.orders.findOneBy({ outTradeNo });
+  }
+
+  async findItems(orderIds: string[], tx?: Transaction): Promise<OrderItemEntity[]> {
+    if (orderIds.length === 0) return [];
+    return managerOf(tx, this.orders.manager).find(OrderItemEntity, {
+      where: { orderId: In(orderIds) },
+      order: { orderId: 'ASC', position: 'ASC' },
+    });
+  }
+
+  async findRefunds(orderIds: string[]): Promise<RefundEntity[]> {
+    if (orderIds.length === 0) return [];
+    return this.orders.manager.find(RefundEntity, {
+      where: { orderId: In(orderIds) },
+      order: { createdAt: 'ASC', outRefundNo: 'ASC' },
+    });
+  }
+
+  async list(filter: OrderFilter): Promise<{ items: OrderEntity[]; total: number }> {
+    const qb = this.orders.createQueryBuilder('o');
+    if (filter.userId !== undefined) qb.andWhere('o.user_id = :userId', { userId: filter.userId });
+    if (filter.status !== undefined) qb.andWhere('o.status = :status', { status: filter.status });
+    if (filter.outTradeNo !== undefined) {
+      qb.andWhere('o.out_trade_no = :outTradeNo', { outTradeNo: filter.outTradeNo });
+    }
+    const [items, total] = await qb
+      .orderBy('o.created_at', 'DESC')
+      .addOrderBy('o.id', 'ASC')
+      .skip((filter.page - 1) * filter.pageSize)
+      .take(filter.pageSize)
+      .getManyAndCount();
+    return { items, total };
+  }
+
+  async updateIfStatus(
+    id: string,
+    status: OrderStatus,
+    patch: Partial<OrderEntity>,
+    tx?: Transaction,
+  ): Promise<boolean> {
+    // mysql2 reports found rows (CLIENT_FOUND_ROWS) and SQLite matched rows: a patch that happens
+    // to change nothing still counts as applied.
+    const result = await managerOf(tx, this.orders.manager).update(OrderEntity, { id, status }, patch);
+    return (result.affected ?? 0) > 0;
+  }
+
+  async blankShippingAddresses(userId: string, tx: Transaction): Promise<void> {
+    await managerOf(tx, this.orders.manager).update(
+      OrderEntity,
+      { userId, shippingAddressEncrypted: Not(IsNull()) },
+      { shippingAddressEncrypted: null },
+    );
+  }
+}
