@@ -54,7 +54,10 @@ export class OrderPayments {
 
     // Recorded before the request leaves: whatever becomes of it, WeChat Pay may now know the order,
     // so a cancel or expiry from here on closes and queries it there rather than trusting our row.
-    if (!order.prepayRequestedAt) await this.keepIfPending(order, { prepayRequestedAt: now });
+    // With WeChat Pay off nothing leaves (503): the order stays one that can be cancelled at once.
+    if (!order.prepayRequestedAt && this.pay.mode !== 'off') {
+      await this.keepIfPending(order, { prepayRequestedAt: now });
+    }
 
     const { prepayId } = await this.pay.prepay({
       description: prepayDescription(items),
