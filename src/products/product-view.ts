@@ -11,7 +11,8 @@ export class ProductView {
   @ApiProperty({ type: 'integer', minimum: 0, description: 'units available to new orders' })
   stock!: number;
   @ApiProperty({ enum: PRODUCT_STATUSES }) status!: ProductStatus;
-  @ApiProperty({ type: [String], maxItems: 9 }) imageUrls!: string[];
+  @ApiProperty({ type: [String], maxItems: 9, description: 'http(s) URLs, in the order given' })
+  imageUrls!: string[];
   @ApiProperty({ format: 'date-time' }) createdAt!: string;
   @ApiProperty({ format: 'date-time' }) updatedAt!: string;
 }

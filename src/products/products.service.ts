@@ -5,7 +5,7 @@ import { ErrorCode } from '../common/errors/error-code.js';
 import type { Page } from '../common/validation/page.query.js';
 import type { CreateProductDto } from './dto/create-product.dto.js';
 import type { AdminListProductsQuery, ListProductsQuery } from './dto/list-products.query.js';
-import { PRODUCT_LIMITS as L, PRODUCT_STATUSES } from './dto/product-fields.js';
+import { IMAGE_URL, PRODUCT_LIMITS as L, PRODUCT_STATUSES } from './dto/product-fields.js';
 import type { UpdateProductDto } from './dto/update-product.dto.js';
 import type { ProductEntity, ProductStatus } from './product.entity.js';
 import { ProductRepository } from './product.repository.js';
@@ -48,7 +48,7 @@ export function productRuleErrors(p: ProductFields): Array<{ field: string; mess
     fail('imageUrls', `imageUrls must hold at most ${L.imageUrlsMax} URLs`);
   } else {
     p.imageUrls.forEach((url, i) => {
-      if (typeof url !== 'string' || url.length > L.imageUrlMax || !/^https?:\/\/[^\s/?#]+/i.test(url))
+      if (typeof url !== 'string' || url.length > L.imageUrlMax || !IMAGE_URL.test(url))
         fail(`imageUrls.${i}`, `each image URL must be http(s), at most ${L.imageUrlMax} characters`);
     });
   }

@@ -213,6 +213,14 @@ describe('products', () => {
         { ...valid, imageUrls: Array.from({ length: 10 }, (_, i) => `https://cdn.example.com/${i}.png`) },
       ],
       ['an ftp image URL', 'imageUrls', { ...valid, imageUrls: ['ftp://cdn.example.com/a.png'] }],
+      ['an image URL that is no URL', 'imageUrls', { ...valid, imageUrls: ['beans.png'] }],
+      [
+        'an image URL with a space',
+        'imageUrls',
+        { ...valid, imageUrls: ['https://cdn.example.com/a b.png'] },
+      ],
+      ['an empty image URL', 'imageUrls', { ...valid, imageUrls: [''] }],
+      ['an image URL that is not a string', 'imageUrls', { ...valid, imageUrls: [42] }],
       [
         'an image URL of 1025 characters',
         'imageUrls',

@@ -5,7 +5,7 @@ import {
   IsIn,
   IsInt,
   IsString,
-  IsUrl,
+  Matches,
   Length,
   Max,
   MaxLength,
@@ -13,7 +13,7 @@ import {
 } from 'class-validator';
 import { Optional } from '../../common/validation/presence.js';
 import type { ProductStatus } from '../product.entity.js';
-import { IMAGE_URL_OPTIONS, PRODUCT_LIMITS as L, PRODUCT_STATUSES } from './product-fields.js';
+import { IMAGE_URL, IMAGE_URLS_SCHEMA, PRODUCT_LIMITS as L, PRODUCT_STATUSES } from './product-fields.js';
 
 export class CreateProductDto {
   @ApiProperty({ minLength: 1, maxLength: L.titleMax, example: '云南小粒咖啡豆 500g' })
@@ -51,8 +51,7 @@ export class CreateProductDto {
   status?: ProductStatus;
 
   @ApiPropertyOptional({
-    type: [String],
-    maxItems: L.imageUrlsMax,
+    ...IMAGE_URLS_SCHEMA,
     default: [],
     description: `http(s) URLs of at most ${L.imageUrlMax} characters`,
   })
@@ -61,6 +60,6 @@ export class CreateProductDto {
   @ArrayMaxSize(L.imageUrlsMax)
   @IsString({ each: true })
   @MaxLength(L.imageUrlMax, { each: true })
-  @IsUrl(IMAGE_URL_OPTIONS, { each: true })
+  @Matches(IMAGE_URL, { each: true, message: 'each value in imageUrls must be an http(s) URL' })
   imageUrls?: string[];
 }

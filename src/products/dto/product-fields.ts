@@ -14,5 +14,20 @@ export const PRODUCT_LIMITS = {
   imageUrlMax: 1024,
 } as const;
 
-/** http(s) only, host without a TLD allowed (development servers), as for avatar URLs. */
-export const IMAGE_URL_OPTIONS = { protocols: ['http', 'https'], require_protocol: true, require_tld: false };
+/**
+ * An image URL: `http://` or `https://`, a host name (letters, digits, dots, hyphens), an optional
+ * port, then an optional path, query or fragment without spaces or control characters. One
+ * expression for the DTOs, the service's check and the OpenAPI schema, so that what the document
+ * promises and what the service accepts cannot drift apart.
+ */
+export const IMAGE_URL_PATTERN =
+  '^https?://[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*' +
+  '(?::[0-9]{1,5})?(?:[/?#][^\\s\\x00-\\x1f\\x7f]*)?$';
+export const IMAGE_URL = new RegExp(IMAGE_URL_PATTERN);
+
+/** The OpenAPI schema of `imageUrls`. */
+export const IMAGE_URLS_SCHEMA = {
+  type: 'array',
+  maxItems: PRODUCT_LIMITS.imageUrlsMax,
+  items: { type: 'string', minLength: 1, maxLength: PRODUCT_LIMITS.imageUrlMax, pattern: IMAGE_URL_PATTERN },
+} as const;

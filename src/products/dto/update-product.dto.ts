@@ -5,7 +5,7 @@ import {
   IsIn,
   IsInt,
   IsString,
-  IsUrl,
+  Matches,
   Length,
   Max,
   MaxLength,
@@ -13,7 +13,7 @@ import {
 } from 'class-validator';
 import { Optional } from '../../common/validation/presence.js';
 import type { ProductStatus } from '../product.entity.js';
-import { IMAGE_URL_OPTIONS, PRODUCT_LIMITS as L, PRODUCT_STATUSES } from './product-fields.js';
+import { IMAGE_URL, IMAGE_URLS_SCHEMA, PRODUCT_LIMITS as L, PRODUCT_STATUSES } from './product-fields.js';
 
 /** The fields of a new product, each optional; one left out keeps its value. */
 export class UpdateProductDto {
@@ -54,8 +54,7 @@ export class UpdateProductDto {
   status?: ProductStatus;
 
   @ApiPropertyOptional({
-    type: [String],
-    maxItems: L.imageUrlsMax,
+    ...IMAGE_URLS_SCHEMA,
     description: `http(s) URLs of at most ${L.imageUrlMax} characters; replaces the list`,
   })
   @Optional()
@@ -63,6 +62,6 @@ export class UpdateProductDto {
   @ArrayMaxSize(L.imageUrlsMax)
   @IsString({ each: true })
   @MaxLength(L.imageUrlMax, { each: true })
-  @IsUrl(IMAGE_URL_OPTIONS, { each: true })
+  @Matches(IMAGE_URL, { each: true, message: 'each value in imageUrls must be an http(s) URL' })
   imageUrls?: string[];
 }
