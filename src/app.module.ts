@@ -15,6 +15,8 @@ import { dataSourceOptions } from './database/data-source.options.js';
 import { MigrationRunner } from './database/migration-runner.js';
 import { HealthModule } from './health/health.module.js';
 import { MetricsModule } from './metrics/metrics.module.js';
+import { OrdersModule } from './orders/orders.module.js';
+import { PaymentsModule } from './payments/payments.module.js';
 import { ProductsModule } from './products/products.module.js';
 import { RedisModule } from './redis/redis.module.js';
 import { SecurityModule } from './security/security.module.js';
@@ -58,8 +60,10 @@ export class AppModule {
         RateLimitModule,
         AuditModule,
         WechatModule,
+        PaymentsModule,
         UsersModule,
         ProductsModule,
+        OrdersModule.register({ sandboxPay: config.wechatPay.mode === 'sandbox' }),
         AuthModule,
         WechatDataModule,
         HealthModule,

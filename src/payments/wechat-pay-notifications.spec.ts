@@ -7,7 +7,11 @@ import {
 import { AeadAes256Gcm } from './crypto/aead-aes-256-gcm.js';
 import { WechatPaySignatureVerifier } from './crypto/signature-verifier.js';
 import { SerialKeySource } from './crypto/verification-keys.js';
-import { NotificationRefused, type NotificationKind } from './wechat-pay-client.port.js';
+import {
+  NotificationRefused,
+  type NotificationKind,
+  type RawNotification,
+} from './wechat-pay-client.port.js';
 import { WechatPayNotificationVerifier } from './wechat-pay-notifications.js';
 
 const APIV3_KEY = 'Q7m2Vx9LpR4tZc8NwB1sKd6HfJ3gYa0E';
@@ -48,10 +52,7 @@ const transaction = (options: Partial<Parameters<typeof buildNotification>[0]> =
     ...options,
   });
 
-async function refusal(
-  kind: NotificationKind,
-  notification: BuiltNotification,
-): Promise<NotificationRefused> {
+async function refusal(kind: NotificationKind, notification: RawNotification): Promise<NotificationRefused> {
   try {
     await verifier.verify(kind, notification);
   } catch (error) {

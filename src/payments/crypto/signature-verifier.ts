@@ -8,7 +8,8 @@ export const TIMESTAMP_TOLERANCE_SECONDS = 300;
 
 export type HeaderBag = Record<string, string | string[] | undefined>;
 
-export type VerificationFailure = 'header' | 'timestamp' | 'serial' | 'signature';
+/** `content`: signed, but not what it claims to be (a certificate answer whose certificates do not hold up). */
+export type VerificationFailure = 'header' | 'timestamp' | 'serial' | 'signature' | 'content';
 
 /** A signed message (answer or notification) that is not WeChat Pay's, or not now. */
 export class VerificationFailed extends Error {
