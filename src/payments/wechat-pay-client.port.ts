@@ -72,6 +72,7 @@ export interface PayParams {
 }
 
 export interface WechatPayClient {
+  /** `off`: every method throws 503 / 50301; the notification routes answer 503 themselves. */
   readonly mode: WechatPayMode;
   /** POST /v3/pay/transactions/jsapi → prepay_id */
   prepay(request: PrepayRequest): Promise<{ prepayId: string }>;
@@ -130,11 +131,19 @@ export const WECHAT_PAY_SANDBOX = Symbol('WECHAT_PAY_SANDBOX');
  * notifications with its own keys; they go through the same verifier as WeChat Pay's.
  */
 export interface WechatPaySandbox {
-  /** Marks the prepaid order paid in the stand-in and returns the TRANSACTION.SUCCESS it sends. */
+  /**
+   * Marks the prepaid order paid in the stand-in and returns the TRANSACTION.SUCCESS it sends (hand
+   * it to WECHAT_PAY_NOTIFICATIONS and then to the notification handler, like a delivered one).
+   * Paying a paid order again returns the same transaction. Throws AppError 409 / 40911 when the
+   * stand-in holds no prepay for the order (it keeps them in memory: a restart forgets them) or
+   * has closed it.
+   */
   pay(outTradeNo: string): RawNotification;
   /**
-   * Where the stand-in delivers REFUND.* notifications: called before createRefund answers, as the
-   * contract's sandbox says. The orders module registers its handler at start-up.
+   * Where the stand-in delivers REFUND.* notifications: awaited inside createRefund, before it
+   * answers, as the contract's sandbox says (so do not hold a database transaction open across
+   * createRefund: on SQLite the handler's own transaction would wait for it). A handler that
+   * rejects is logged and the refund still answers. The orders module registers it at start-up.
    */
   onRefundNotification(deliver: (notification: RawNotification) => Promise<void>): void;
 }

@@ -12,7 +12,7 @@ import { liveCertificateDownload } from './live/live-certificates.js';
 import { LiveWechatPayClient } from './live/live-wechat-pay-client.js';
 import { WechatPayHttp } from './live/wechat-pay-http.js';
 import { OffWechatPayClient } from './off/off-wechat-pay.js';
-import { makeSandboxKeys, SandboxWechatPay } from './sandbox/sandbox-wechat-pay.js';
+import { SandboxWechatPay, sandboxKeys } from './sandbox/sandbox-wechat-pay.js';
 import type { PayNotificationVerifier, WechatPayClient, WechatPaySandbox } from './wechat-pay-client.port.js';
 import { WechatPayNotificationVerifier } from './wechat-pay-notifications.js';
 
@@ -51,7 +51,7 @@ export async function createWechatPay(
   }
 
   if (config.mode === 'sandbox') {
-    const sandbox = new SandboxWechatPay(await makeSandboxKeys(), config, clock);
+    const sandbox = new SandboxWechatPay(await sandboxKeys(), config, clock);
     const { platform, apiV3Key } = sandbox.keys;
     const verifier = new WechatPaySignatureVerifier(
       new SerialKeySource({ id: platform.id, key: platform.publicKey }, undefined),
