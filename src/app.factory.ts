@@ -5,6 +5,7 @@ import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { AppModule } from './app.module.js';
 import { warmUp, type Warming } from './app.warmup.js';
 import { pathOf } from './common/http/path.js';
+import { rawBodyRoutes } from './common/http/raw-body.js';
 import { AccessLog } from './common/logging/access-log.js';
 import { createPinoLogger, PinoNestLogger } from './common/logging/pino-logger.js';
 import { requestIdFor } from './common/http/request-id.js';
@@ -104,6 +105,8 @@ function configureHttp(
   const fastify = app.getHttpAdapter().getInstance();
   // Before app.init() registers the routes: each API route gets the envelope in its serialisation.
   envelopeRoutes(fastify, `/${API_PREFIX}/`);
+  // Bodies stay JSON (Fastify's parser) everywhere but on @RawBody() routes, which get the bytes.
+  rawBodyRoutes(fastify);
 
   const metrics = app.get(MetricsService);
   fastify.addHook('onRequest', (request, reply, done) => {
