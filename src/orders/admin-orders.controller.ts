@@ -7,9 +7,11 @@ import { ReqMeta, type RequestMeta } from '../common/http/request-meta.js';
 import type { Page } from '../common/validation/page.query.js';
 import { AdminListOrdersQuery } from './dto/list-orders.query.js';
 import { ShipOrderDto } from './dto/order-action.dto.js';
+import { RefundOrderDto } from './dto/refund-order.dto.js';
 import { OrderActions } from './order-actions.service.js';
 import { OrderIdPipe } from './order-id.pipe.js';
 import { OrderQueries } from './order-queries.service.js';
+import { OrderRefunds } from './order-refunds.service.js';
 import { AdminOrderView, OrderPageView, OrderView } from './order-view.js';
 
 @ApiTags('admin')
@@ -20,6 +22,7 @@ export class AdminOrdersController {
   constructor(
     private readonly queries: OrderQueries,
     private readonly actions: OrderActions,
+    private readonly refunds: OrderRefunds,
   ) {}
 
   @Get()
@@ -44,5 +47,31 @@ export class AdminOrdersController {
     @ReqMeta() meta: RequestMeta,
   ): Promise<OrderView> {
     return this.queries.view(await this.actions.ship(auth.userId, id, body.trackingNo, meta));
+  }
+
+  @Post(':id/refund')
+  @HttpCode(200)
+  @ApiEnvelope(OrderView, [
+    ErrorCode.NOT_FOUND,
+    ErrorCode.ORDER_STATE_CONFLICT,
+    ErrorCode.REFUND_EXCEEDS_REFUNDABLE,
+    ErrorCode.WECHAT_PAY_ERROR,
+    ErrorCode.WECHAT_PAY_UNVERIFIED,
+    ErrorCode.WECHAT_PAY_OFF,
+    ErrorCode.WECHAT_TIMEOUT,
+  ])
+  async refund(
+    @CurrentUser() auth: AuthUser,
+    @Param('id', OrderIdPipe) id: string,
+    @Body() body: RefundOrderDto,
+    @ReqMeta() meta: RequestMeta,
+  ): Promise<OrderView> {
+    const order = await this.refunds.request(
+      auth.userId,
+      id,
+      { amount: body.amount, reason: body.reason },
+      meta,
+    );
+    return this.queries.view(order);
   }
 }

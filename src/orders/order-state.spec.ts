@@ -23,6 +23,10 @@ const ALLOWED: Array<[OrderStatus, OrderAction, OrderStatus]> = [
   ['paid', 'refund_full', 'refunding'],
   ['shipped', 'refund_full', 'refunding'],
   ['completed', 'refund_full', 'refunding'],
+  ['paid', 'refund_ended', 'paid'],
+  ['shipped', 'refund_ended', 'shipped'],
+  ['completed', 'refund_ended', 'completed'],
+  ['refunding', 'refund_ended', 'refunding'],
 ];
 
 const SETTLEMENT = { totalAmount: 1000, refundedAmount: 400, statusBeforeRefunding: 'shipped' as const };

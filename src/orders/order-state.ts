@@ -13,8 +13,9 @@ export const ORDER_STATUSES = [
 export type OrderStatus = (typeof ORDER_STATUSES)[number];
 
 /**
- * What can happen to an order. `pay` (asking for PayParams) and `refund` of part of what remains
- * change no status but are allowed only from some; the others move the order.
+ * What can happen to an order. `pay` (asking for PayParams), `refund` of part of what remains and
+ * `refund_ended` (one refund's outcome while others may still be processing) change no status but
+ * are allowed only from some; the others move the order.
  */
 export const ORDER_ACTIONS = [
   'pay',
@@ -25,6 +26,7 @@ export const ORDER_ACTIONS = [
   'confirm',
   'refund_partial',
   'refund_full',
+  'refund_ended',
   'refund_settled',
 ] as const;
 export type OrderAction = (typeof ORDER_ACTIONS)[number];
@@ -48,6 +50,7 @@ const TABLE: Readonly<Record<OrderAction, Partial<Record<OrderStatus, OrderStatu
   confirm: { shipped: 'completed' },
   refund_partial: Object.fromEntries(REFUNDABLE.map((s) => [s, 'same'])),
   refund_full: Object.fromEntries(REFUNDABLE.map((s) => [s, 'refunding'])),
+  refund_ended: Object.fromEntries([...REFUNDABLE, 'refunding'].map((s) => [s, 'same'])),
   refund_settled: { refunding: 'settle' },
 };
 

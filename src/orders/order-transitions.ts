@@ -12,7 +12,10 @@ import { nextStatus, type OrderAction, type OrderStatus } from './order-state.js
 import type { OrderEntity } from './order.entity.js';
 import { OrderRepository, type InsertOutcome } from './order.repository.js';
 
-/** The actions that move an order (or, for `refund_partial`, record a refund without moving it). */
+/**
+ * The actions that move an order (or, for `refund_partial` and `refund_ended`, record a refund or
+ * its outcome without moving it).
+ */
 export type TransitionAction = Exclude<OrderAction, 'pay'>;
 
 export interface TransitionInput {
@@ -23,7 +26,7 @@ export interface TransitionInput {
   refunded?: number;
   /**
    * The audit entry, when the action's own is not the one (refund outcomes: `refund_succeeded` or
-   * `refund_failed` for `refund_settled` / `refund_partial`).
+   * `refund_failed` for `refund_settled` / `refund_ended`).
    */
   event?: AuditEventType;
   /** Short, non-secret, for the entry (`via notification`, `tracking SF123`). */
@@ -52,6 +55,7 @@ const EVENTS: Record<TransitionAction, AuditEventType | null> = {
   confirm: 'order_completed',
   refund_partial: 'refund_requested',
   refund_full: 'refund_requested',
+  refund_ended: null,
   refund_settled: null,
 };
 

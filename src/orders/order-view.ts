@@ -167,6 +167,9 @@ const LIFECYCLE = [
   'order_expired',
   'order_shipped',
   'order_completed',
+  'refund_requested',
+  'refund_succeeded',
+  'refund_failed',
 ];
 
 export function toOrderEvents(entries: AuditEventEntity[]): OrderEventView[] {

@@ -2,7 +2,7 @@ import type { Transaction } from '../database/unit-of-work.js';
 import type { OrderItemEntity } from './order-item.entity.js';
 import type { OrderStatus } from './order-state.js';
 import type { OrderEntity } from './order.entity.js';
-import type { RefundEntity } from './refund.entity.js';
+import type { RefundEntity, RefundStatus } from './refund.entity.js';
 
 export interface OrderFilter {
   userId?: string;
@@ -34,7 +34,7 @@ export abstract class OrderRepository {
   /** The lines of these orders, by order then position. */
   abstract findItems(orderIds: string[], tx?: Transaction): Promise<OrderItemEntity[]>;
   /** The refunds of these orders, oldest first. */
-  abstract findRefunds(orderIds: string[]): Promise<RefundEntity[]>;
+  abstract findRefunds(orderIds: string[], tx?: Transaction): Promise<RefundEntity[]>;
   /** Newest first, ties by id. */
   abstract list(filter: OrderFilter): Promise<{ items: OrderEntity[]; total: number }>;
   /**
@@ -47,6 +47,41 @@ export abstract class OrderRepository {
     patch: Partial<OrderEntity>,
     tx?: Transaction,
   ): Promise<boolean>;
+  /** A new refund inside `tx` (which holds its order's lock); `duplicate` when its outRefundNo is taken. */
+  abstract insertRefund(refund: RefundEntity, tx: Transaction): Promise<InsertOutcome>;
+  abstract findRefundById(id: string, tx?: Transaction): Promise<RefundEntity | null>;
+  abstract findRefundByOutRefundNo(outRefundNo: string): Promise<RefundEntity | null>;
+  /** Compare-and-set on the refund's status, as updateIfStatus for orders. */
+  abstract updateRefundIfStatus(
+    id: string,
+    status: RefundStatus,
+    patch: Partial<RefundEntity>,
+    tx?: Transaction,
+  ): Promise<boolean>;
+
+  /**
+   * Expiry: `pending_payment` orders whose expiresAt has passed at `now`, neither leased nor waiting
+   * for their next attempt, oldest expiry first.
+   */
+  abstract findOverdue(now: Date, limit: number): Promise<OrderEntity[]>;
+  /**
+   * Takes the settling lease of an overdue order for `owner` until `until`, in one conditional
+   * UPDATE: true for exactly one of several instances asking at once (false once another holds
+   * it, it waits for its next attempt, or it is no longer pending).
+   */
+  abstract claimSettlement(id: string, owner: string, now: Date, until: Date): Promise<boolean>;
+  /** Gives the lease back (only `owner`'s), with when to try again (null: no waiting). */
+  abstract releaseSettlement(id: string, owner: string, nextAttemptAt: Date | null): Promise<void>;
+
+  /** Refunds still `processing` whose nextQueryAt has come at `now`, the longest waiting first. */
+  abstract findRefundsDue(now: Date, limit: number): Promise<RefundEntity[]>;
+  /**
+   * Claims the query of a due refund by moving its nextQueryAt on to `next` while it is still due
+   * and processing: one conditional UPDATE, so one instance wins, and a crash only delays the
+   * query to `next`.
+   */
+  abstract claimRefundQuery(id: string, now: Date, next: Date): Promise<boolean>;
+
   /** Erasure: every order of the user loses its shipping address. */
   abstract blankShippingAddresses(userId: string, tx: Transaction): Promise<void>;
 }

@@ -13,14 +13,22 @@ import { OrderErasure } from './order-erasure.js';
 import { OrderItemEntity } from './order-item.entity.js';
 import { OrderMetrics } from './order-metrics.js';
 import { OrderPayments } from './order-payments.service.js';
+import { OrderExpiryPoller } from './order-expiry.poller.js';
 import { OrderPlacement } from './order-placement.service.js';
 import { OrderQueries } from './order-queries.service.js';
+import { OrderRefunds } from './order-refunds.service.js';
 import { OrderSettlement } from './order-settlement.service.js';
 import { OrderTransitions } from './order-transitions.js';
 import { OrderEntity } from './order.entity.js';
 import { OrderRepository } from './order.repository.js';
 import { OrdersController } from './orders.controller.js';
+import { PayNotificationEndpoint } from './pay-notification-endpoint.js';
+import { PayNotifyController } from './pay-notify.controller.js';
 import { PaymentNotificationsService } from './payment-notifications.service.js';
+import { DEFAULT_ORDER_POLLING, ORDER_POLLING } from './periodic-task.js';
+import { RefundNotificationsService } from './refund-notifications.service.js';
+import { RefundQueryPoller } from './refund-query.poller.js';
+import { RefundSettlement } from './refund-settlement.service.js';
 import { RefundEntity } from './refund.entity.js';
 import { SandboxOrdersController } from './sandbox-orders.controller.js';
 import { SandboxPayments } from './sandbox-payments.service.js';
@@ -32,8 +40,9 @@ export interface OrdersModuleOptions {
 }
 
 /**
- * Orders: placing (stock and idempotency), paying, cancelling, shipping, confirming, and payment
- * notifications, every state change through OrderTransitions. Built per configuration so the
+ * Orders: placing (stock and idempotency), paying, cancelling, shipping, confirming, refunds,
+ * payment and refund notifications (their raw-body routes), and the pollers of overdue orders and
+ * unfinished refunds; every state change through OrderTransitions. Built per configuration so the
  * sandbox's route is absent from other modes, not merely refused.
  */
 @Module({})
@@ -54,6 +63,7 @@ export class OrdersModule {
       controllers: [
         OrdersController,
         AdminOrdersController,
+        PayNotifyController,
         ...(options.sandboxPay ? [SandboxOrdersController] : []),
       ],
       providers: [
@@ -68,6 +78,13 @@ export class OrdersModule {
         PaymentNotificationsService,
         SandboxPayments,
         OrderErasure,
+        RefundSettlement,
+        OrderRefunds,
+        RefundNotificationsService,
+        PayNotificationEndpoint,
+        { provide: ORDER_POLLING, useValue: DEFAULT_ORDER_POLLING },
+        OrderExpiryPoller,
+        RefundQueryPoller,
       ],
       exports: [OrderTransitions, OrderSettlement, PaymentNotificationsService, OrderQueries],
     };

@@ -1,13 +1,13 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
-import { In, Not, IsNull, type Repository } from 'typeorm';
+import { In, IsNull, LessThan, LessThanOrEqual, Not, Or, type Repository } from 'typeorm';
 import { isUniqueViolation, ReportsOutages } from '../database/db-errors.js';
 import { managerOf, type Transaction } from '../database/unit-of-work.js';
 import { OrderItemEntity } from './order-item.entity.js';
 import type { OrderStatus } from './order-state.js';
 import { OrderEntity } from './order.entity.js';
 import { OrderRepository, type InsertOutcome, type OrderFilter } from './order.repository.js';
-import { RefundEntity } from './refund.entity.js';
+import { RefundEntity, type RefundStatus } from './refund.entity.js';
 
 @Injectable()
 @ReportsOutages()
@@ -59,9 +59,9 @@ export class TypeormOrderRepository extends OrderRepository {
     });
   }
 
-  async findRefunds(orderIds: string[]): Promise<RefundEntity[]> {
+  async findRefunds(orderIds: string[], tx?: Transaction): Promise<RefundEntity[]> {
     if (orderIds.length === 0) return [];
-    return this.orders.manager.find(RefundEntity, {
+    return managerOf(tx, this.orders.manager).find(RefundEntity, {
       where: { orderId: In(orderIds) },
       order: { createdAt: 'ASC', outRefundNo: 'ASC' },
     });
@@ -92,6 +92,84 @@ export class TypeormOrderRepository extends OrderRepository {
     // mysql2 reports found rows (CLIENT_FOUND_ROWS) and SQLite matched rows: a patch that happens
     // to change nothing still counts as applied.
     const result = await managerOf(tx, this.orders.manager).update(OrderEntity, { id, status }, patch);
+    return (result.affected ?? 0) > 0;
+  }
+
+  async insertRefund(refund: RefundEntity, tx: Transaction): Promise<InsertOutcome> {
+    try {
+      await managerOf(tx, this.orders.manager).insert(RefundEntity, refund);
+    } catch (error) {
+      if (isUniqueViolation(error)) return 'duplicate';
+      throw error;
+    }
+    return 'inserted';
+  }
+
+  findRefundById(id: string, tx?: Transaction): Promise<RefundEntity | null> {
+    return managerOf(tx, this.orders.manager).findOneBy(RefundEntity, { id });
+  }
+
+  findRefundByOutRefundNo(outRefundNo: string): Promise<RefundEntity | null> {
+    return this.orders.manager.findOneBy(RefundEntity, { outRefundNo });
+  }
+
+  async updateRefundIfStatus(
+    id: string,
+    status: RefundStatus,
+    patch: Partial<RefundEntity>,
+    tx?: Transaction,
+  ): Promise<boolean> {
+    const result = await managerOf(tx, this.orders.manager).update(RefundEntity, { id, status }, patch);
+    return (result.affected ?? 0) > 0;
+  }
+
+  findOverdue(now: Date, limit: number): Promise<OrderEntity[]> {
+    return this.orders.find({
+      where: {
+        status: 'pending_payment',
+        expiresAt: LessThanOrEqual(now),
+        settleLeaseUntil: Or(IsNull(), LessThan(now)),
+        settleNextAttemptAt: Or(IsNull(), LessThanOrEqual(now)),
+      },
+      order: { expiresAt: 'ASC', id: 'ASC' },
+      take: limit,
+    });
+  }
+
+  async claimSettlement(id: string, owner: string, now: Date, until: Date): Promise<boolean> {
+    const result = await this.orders.update(
+      {
+        id,
+        status: 'pending_payment',
+        settleLeaseUntil: Or(IsNull(), LessThan(now)),
+        settleNextAttemptAt: Or(IsNull(), LessThanOrEqual(now)),
+      },
+      { settleLeaseOwner: owner, settleLeaseUntil: until },
+    );
+    return (result.affected ?? 0) > 0;
+  }
+
+  async releaseSettlement(id: string, owner: string, nextAttemptAt: Date | null): Promise<void> {
+    await this.orders.update(
+      { id, settleLeaseOwner: owner },
+      { settleLeaseOwner: null, settleLeaseUntil: null, settleNextAttemptAt: nextAttemptAt },
+    );
+  }
+
+  findRefundsDue(now: Date, limit: number): Promise<RefundEntity[]> {
+    return this.orders.manager.find(RefundEntity, {
+      where: { status: 'processing', nextQueryAt: LessThanOrEqual(now) },
+      order: { nextQueryAt: 'ASC', id: 'ASC' },
+      take: limit,
+    });
+  }
+
+  async claimRefundQuery(id: string, now: Date, next: Date): Promise<boolean> {
+    const result = await this.orders.manager.update(
+      RefundEntity,
+      { id, status: 'processing', nextQueryAt: LessThanOrEqual(now) },
+      { nextQueryAt: next },
+    );
     return (result.affected ?? 0) > 0;
   }
 

@@ -99,13 +99,50 @@ export class FakePayClient implements WechatPayClient {
     if (trade && trade.tradeState === 'NOTPAY') trade.tradeState = 'CLOSED';
   }
 
+  /** What WeChat Pay knows of each out_refund_no (a refund it accepted). */
+  readonly refunds = new Map<string, RefundOutcome>();
+  readonly refundRequests: RefundRequest[] = [];
+  /** The status refund create gives a new refund (WeChat Pay's usual answer is PROCESSING). */
+  refundStatus: string = 'PROCESSING';
+  /** Runs inside createRefund before it answers (the sandbox's notification does). */
+  beforeRefundAnswer: ((outcome: RefundOutcome) => Promise<void>) | undefined;
+
   async createRefund(request: RefundRequest): Promise<RefundOutcome> {
     this.call('refund', request.outTradeNo);
-    return { ...request, status: 'PROCESSING' };
+    this.refundRequests.push({ ...request });
+    const known = this.refunds.get(request.outRefundNo);
+    if (known) return { ...known };
+    const outcome: RefundOutcome = {
+      mchid: FAKE_MCHID,
+      outTradeNo: request.outTradeNo,
+      outRefundNo: request.outRefundNo,
+      refundId: `50${request.outRefundNo.slice(-10)}`,
+      status: this.refundStatus,
+      ...(this.refundStatus === 'SUCCESS' ? { successTime: '2026-12-01T15:31:00+08:00' } : {}),
+      refund: request.refund,
+      total: request.total,
+    };
+    this.refunds.set(request.outRefundNo, outcome);
+    await this.beforeRefundAnswer?.({ ...outcome });
+    return { ...outcome };
   }
 
-  async queryRefund(): Promise<RefundOutcome | null> {
-    return null;
+  /** A refund's outcome as WeChat Pay decides it later (seen by a query or a notification). */
+  settleRefund(outRefundNo: string, status: string, extra: Partial<RefundOutcome> = {}): RefundOutcome {
+    const known = this.refunds.get(outRefundNo);
+    if (!known) throw new Error(`the fake holds no refund ${outRefundNo}`);
+    Object.assign(
+      known,
+      { status, ...(status === 'SUCCESS' ? { successTime: '2026-12-01T16:00:00+08:00' } : {}) },
+      extra,
+    );
+    return { ...known };
+  }
+
+  async queryRefund(outRefundNo: string): Promise<RefundOutcome | null> {
+    this.call('refund_query', outRefundNo);
+    const known = this.refunds.get(outRefundNo);
+    return known ? { ...known } : null;
   }
 
   payParams(prepayId: string): PayParams {
@@ -133,6 +170,15 @@ export class TrustingVerifier implements PayNotificationVerifier {
     if (notification.headers['x-refuse']) throw new NotificationRefused(401, 'bad signature');
     return JSON.parse(notification.body.toString('utf8')) as VerifiedNotification;
   }
+}
+
+/** A REFUND.* notification about `refund`, as TrustingVerifier reads it. */
+export function refundNotification(
+  refund: RefundOutcome,
+  eventType = `REFUND.${refund.status}`,
+): RawNotification {
+  const verified: VerifiedNotification = { kind: 'refund', eventType, id: 'EV-R', refund };
+  return { headers: {}, body: Buffer.from(JSON.stringify(verified)) };
 }
 
 /** A notification saying `transaction` was paid, as TrustingVerifier reads it. */

@@ -20,7 +20,13 @@ import { OrderTransitions } from '../../src/orders/order-transitions.js';
 import type { OrderEntity } from '../../src/orders/order.entity.js';
 import { OrderRepository, type InsertOutcome, type OrderFilter } from '../../src/orders/order.repository.js';
 import { PaymentNotificationsService } from '../../src/orders/payment-notifications.service.js';
-import type { RefundEntity } from '../../src/orders/refund.entity.js';
+import { OrderExpiryPoller } from '../../src/orders/order-expiry.poller.js';
+import { OrderRefunds } from '../../src/orders/order-refunds.service.js';
+import { DEFAULT_ORDER_POLLING, type OrderPolling } from '../../src/orders/periodic-task.js';
+import { RefundNotificationsService } from '../../src/orders/refund-notifications.service.js';
+import { RefundQueryPoller } from '../../src/orders/refund-query.poller.js';
+import { RefundSettlement } from '../../src/orders/refund-settlement.service.js';
+import type { RefundEntity, RefundStatus } from '../../src/orders/refund.entity.js';
 import type { WechatPaySlice } from '../../src/config/config.slices.js';
 import { FAKE_APPID, FAKE_MCHID, FakePayClient, TrustingVerifier } from './fake-pay-client.js';
 import {
@@ -98,6 +104,88 @@ export class InMemoryOrderRepository extends OrderRepository {
       .map(copy);
   }
 
+  async insertRefund(refund: RefundEntity, tx: Transaction): Promise<InsertOutcome> {
+    if (this.refunds.some((r) => r.outRefundNo === refund.outRefundNo)) return 'duplicate';
+    const row = copy(refund);
+    now(
+      tx,
+      () => this.refunds.push(row),
+      () => this.refunds.splice(this.refunds.indexOf(row), 1),
+    );
+    return 'inserted';
+  }
+
+  async findRefundById(id: string): Promise<RefundEntity | null> {
+    const row = this.refunds.find((r) => r.id === id);
+    return row ? copy(row) : null;
+  }
+
+  async findRefundByOutRefundNo(outRefundNo: string): Promise<RefundEntity | null> {
+    const row = this.refunds.find((r) => r.outRefundNo === outRefundNo);
+    return row ? copy(row) : null;
+  }
+
+  async updateRefundIfStatus(
+    id: string,
+    status: RefundStatus,
+    patch: Partial<RefundEntity>,
+    tx?: Transaction,
+  ): Promise<boolean> {
+    const row = this.refunds.find((r) => r.id === id);
+    if (!row || row.status !== status) return false;
+    const before = copy(row);
+    now(
+      tx,
+      () => Object.assign(row, patch),
+      () => Object.assign(row, before),
+    );
+    return true;
+  }
+
+  async findOverdue(at: Date, limit: number): Promise<OrderEntity[]> {
+    return [...this.rows.values()]
+      .filter((o) => o.status === 'pending_payment' && o.expiresAt <= at)
+      .filter((o) => o.settleLeaseUntil === null || o.settleLeaseUntil < at)
+      .filter((o) => o.settleNextAttemptAt === null || o.settleNextAttemptAt <= at)
+      .sort((a, b) => a.expiresAt.getTime() - b.expiresAt.getTime())
+      .slice(0, limit)
+      .map(copy);
+  }
+
+  async claimSettlement(id: string, owner: string, at: Date, until: Date): Promise<boolean> {
+    const row = this.rows.get(id);
+    if (!row || row.status !== 'pending_payment') return false;
+    if (row.settleLeaseUntil !== null && row.settleLeaseUntil >= at) return false;
+    if (row.settleNextAttemptAt !== null && row.settleNextAttemptAt > at) return false;
+    Object.assign(row, { settleLeaseOwner: owner, settleLeaseUntil: until });
+    return true;
+  }
+
+  async releaseSettlement(id: string, owner: string, nextAttemptAt: Date | null): Promise<void> {
+    const row = this.rows.get(id);
+    if (!row || row.settleLeaseOwner !== owner) return;
+    Object.assign(row, {
+      settleLeaseOwner: null,
+      settleLeaseUntil: null,
+      settleNextAttemptAt: nextAttemptAt,
+    });
+  }
+
+  async findRefundsDue(at: Date, limit: number): Promise<RefundEntity[]> {
+    return this.refunds
+      .filter((r) => r.status === 'processing' && r.nextQueryAt !== null && r.nextQueryAt <= at)
+      .sort((a, b) => a.nextQueryAt!.getTime() - b.nextQueryAt!.getTime())
+      .slice(0, limit)
+      .map(copy);
+  }
+
+  async claimRefundQuery(id: string, at: Date, next: Date): Promise<boolean> {
+    const row = this.refunds.find((r) => r.id === id);
+    if (!row || row.status !== 'processing' || row.nextQueryAt === null || row.nextQueryAt > at) return false;
+    row.nextQueryAt = next;
+    return true;
+  }
+
   async list(filter: OrderFilter): Promise<{ items: OrderEntity[]; total: number }> {
     const matching = [...this.rows.values()]
       .filter((o) => filter.userId === undefined || o.userId === filter.userId)
@@ -143,7 +231,7 @@ export class InMemoryOrderRepository extends OrderRepository {
 export const PAY_CONFIG = { mchid: FAKE_MCHID, appId: FAKE_APPID } as WechatPaySlice;
 
 /** The orders module over in-memory repositories, the fake WeChat Pay and the core's unit world. */
-export function orderWorld(options: { paymentTtlSeconds?: number } = {}) {
+export function orderWorld(options: { paymentTtlSeconds?: number; polling?: Partial<OrderPolling> } = {}) {
   const core = unitWorld();
   const uow = new RollbackAwareUnitOfWork();
   const products = new InMemoryProductRepository();
@@ -168,6 +256,20 @@ export function orderWorld(options: { paymentTtlSeconds?: number } = {}) {
     verifier,
     PAY_CONFIG,
   );
+  const refundSettlement = new RefundSettlement(orders, transitions, uow);
+  const refunds = new OrderRefunds(orders, queries, transitions, refundSettlement, uow, pay);
+  const refundNotifications = new RefundNotificationsService(
+    orders,
+    refundSettlement,
+    audit,
+    metrics,
+    verifier,
+    PAY_CONFIG,
+    null,
+  );
+  const polling = { ...DEFAULT_ORDER_POLLING, ...options.polling };
+  const expiry = new OrderExpiryPoller(orders, settlement, polling);
+  const refundQueries = new RefundQueryPoller(orders, refunds, polling);
 
   /** A user with an openid (prepay needs it). */
   const buyer = async (openid = 'o_buyer') =>
@@ -198,6 +300,11 @@ export function orderWorld(options: { paymentTtlSeconds?: number } = {}) {
     settlement,
     actions,
     notifications,
+    refundSettlement,
+    refunds,
+    refundNotifications,
+    expiry,
+    refundQueries,
     buyer,
     stocked,
     events,

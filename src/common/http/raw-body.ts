@@ -13,8 +13,8 @@ interface RawBodyConfig {
 /**
  * The route's handler gets the body as the Buffer that arrived, whatever its content type, never
  * parsed: a signature over the bytes (WeChat Pay's notifications) can only be checked on those
- * bytes, and any parse-then-serialise changes them. Merged into the route's config rather than
- * replacing it, so it combines with @RawResponse() whichever of the two is written first.
+ * bytes, and any parse-then-serialise changes them. It adds to the route's config instead of
+ * replacing it; @RawResponse() replaces, so write @RawBody() above it (decorators apply bottom-up).
  */
 export const RawBody = (): MethodDecorator => (_target, _key, descriptor) => {
   const handler = descriptor.value as object;
