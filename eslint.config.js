@@ -49,10 +49,11 @@ export default tseslint.config(
         { type: 'database', pattern: 'src/database' },
         {
           type: 'platform',
-          pattern: 'src/{redis,security,metrics,audit,sessions,session-keys,rate-limit,wechat,payments,health}',
+          pattern:
+            'src/{redis,security,metrics,audit,sessions,session-keys,rate-limit,wechat,payments,jobs,health}',
         },
         { type: 'users', pattern: 'src/{users,products}' },
-        { type: 'feature', pattern: 'src/{auth,wechat-data,orders}' },
+        { type: 'feature', pattern: 'src/{auth,wechat-data,orders,official-account,messages}' },
       ],
     },
     rules: {
