@@ -1,5 +1,7 @@
+import { jest } from '@jest/globals';
 import { createServer } from 'node:net';
 import { verify } from 'node:crypto';
+import { Logger } from '@nestjs/common';
 import { FakeWechatPay } from '../../../test/support/fake-wechat-pay.js';
 import { parseAuthorization } from '../../../test/support/fake-wechat-pay-wire.js';
 import { AppError } from '../../common/errors/app-error.js';
@@ -73,6 +75,7 @@ beforeEach(async () => {
 
 afterEach(async () => {
   await runtime?.http?.onApplicationShutdown();
+  runtime = undefined as unknown as WechatPayRuntime;
   await fake.close();
 });
 
@@ -345,5 +348,44 @@ describe('LiveWechatPayClient against the fake WeChat Pay', () => {
       ErrorCode.WECHAT_PAY_UNVERIFIED,
     );
     expect(await counted('certificates')).toEqual({ '404': 1 });
+  });
+
+  it('never logs a key, an Authorization header, a body or a paySign', async () => {
+    const lines: string[] = [];
+    const spies = (['log', 'warn', 'error', 'debug'] as const).map((level) =>
+      jest.spyOn(Logger.prototype, level).mockImplementation((message: unknown) => {
+        lines.push(String(message));
+      }),
+    );
+    try {
+      fake.signWith = 'certificate';
+      await start({ keys: 'certificates' });
+      const no = outTradeNo();
+      await client.prepay(prepayRequest(no));
+      fake.failNext('prepay', 'bad_signature');
+      await failure(client.prepay(prepayRequest(no)));
+      fake.failNext('refund', { status: 403, code: 'NOT_ENOUGH', message: '基本账户余额不足' });
+      await failure(
+        client.createRefund({ outTradeNo: no, outRefundNo: 'R1', reason: 'r', refund: 1, total: 2590 }),
+      );
+      fake.failNext('query', 'reset');
+      await failure(client.queryTransaction(no));
+      const paySign = client.payParams('wx1').paySign;
+      expect(lines.length).toBeGreaterThanOrEqual(3);
+      const logged = lines.join('\n');
+      const env = fake.serviceEnv();
+      for (const secret of [
+        env.WECHAT_PAY_APIV3_KEY,
+        env.WECHAT_PAY_PRIVATE_KEY.split('\n')[1],
+        'WECHATPAY2-SHA256-RSA2048',
+        paySign,
+        'oUpF8uMuAJO_M2pxb1Q9zNjWeS6o',
+        '基本账户余额不足',
+      ]) {
+        expect(logged).not.toContain(secret);
+      }
+    } finally {
+      for (const spy of spies) spy.mockRestore();
+    }
   });
 });

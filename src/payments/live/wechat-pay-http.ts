@@ -45,6 +45,7 @@ export class WechatPayHttp implements OnApplicationShutdown {
   private readonly logger = new Logger('WechatPay');
   /** A pool of its own, like the WeChat client's: few hosts, connections kept alive. */
   private readonly agent = new Agent({ keepAliveTimeout: 30_000, connections: 64 });
+  private closing: Promise<void> | undefined;
 
   constructor(
     private readonly options: { apiBaseUrl: string; timeoutMs: number },
@@ -129,8 +130,10 @@ export class WechatPayHttp implements OnApplicationShutdown {
     this.metrics.wechatPayCalls.inc({ api, status });
   }
 
+  /** Waits for calls in flight; once (a second close of the pool would reject). */
   async onApplicationShutdown(): Promise<void> {
-    await this.agent.close();
+    this.closing ??= this.agent.close();
+    await this.closing;
   }
 }
 
