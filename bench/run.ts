@@ -4,13 +4,17 @@
  *
  * Processes: the bare Fastify server, the fake WeChat (benchmark mode: reusable codes), and the
  * service as `node dist/main.js` in production mode with REDIS_URL, once on MariaDB and once on
- * SQLite. The load generator (autocannon as a library) runs here; see BENCHMARKS.md for how it was
- * checked not to be the bottleneck.
+ * SQLite, its WeChat Pay in live mode against the fake WeChat Pay, which runs here (the bench signs
+ * notifications with its keys). The load generator (autocannon as a library) runs here too; see
+ * BENCHMARKS.md for how it was checked not to be the bottleneck.
  *
  * Environment: BENCH_DURATION (seconds per scenario, default 10), BENCH_WARMUP (default 2),
  * BENCH_CONNECTIONS (default 50), BENCH_DBS (default "mariadb,sqlite"), BENCH_SCENARIOS (a comma list
- * of first, live, me, me200, login, refresh, phone; default all; `first` is /users/me for
- * BENCH_DURATION seconds with no warm-up, right after /health/ready and the setup logins),
+ * of first, live, me, me200, login, refresh, phone, order, notify; default all; `first` is
+ * /users/me for BENCH_DURATION seconds with no warm-up, right after /health/ready and the setup
+ * logins; `order` is POST /orders, one unit of one product stocked for the whole round, a new
+ * Idempotency-Key each; `notify` is POST /pay/notify with signed TRANSACTION.SUCCESS notifications
+ * of orders already paid, so every one is answered 204 as a duplicate),
  * BENCH_CPU_PROF (a directory: the service runs under `node --cpu-prof` and writes its profile there
  * on exit, for `npm run bench` → DevTools), BENCH_SERVICE (the built entry point, default
  * dist/main.js), BENCH_SERVICE_NODE_OPTIONS (NODE_OPTIONS of the service alone, e.g. V8 heap flags).
@@ -26,17 +30,25 @@ import { join } from 'node:path';
 import autocannon from 'autocannon';
 import mysql from 'mysql2/promise';
 import { Redis } from 'ioredis';
+import { FakeWechatPay } from '../test/support/fake-wechat-pay.js';
 
 const DURATION = Number(process.env.BENCH_DURATION ?? 10);
 const WARMUP = Number(process.env.BENCH_WARMUP ?? 2);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50);
 const DBS = (process.env.BENCH_DBS ?? 'mariadb,sqlite').split(',').map((s) => s.trim());
 const SCENARIOS = new Set(
-  (process.env.BENCH_SCENARIOS ?? 'first,live,me,me200,login,refresh,phone').split(',').map((s) => s.trim()),
+  (process.env.BENCH_SCENARIOS ?? 'first,live,me,me200,login,refresh,phone,order,notify')
+    .split(',')
+    .map((s) => s.trim()),
 );
 const CPU_PROF = process.env.BENCH_CPU_PROF;
 const SERVICE = process.env.BENCH_SERVICE ?? 'dist/main.js';
 const USERS = 500;
+/** A wx.login code of the fake's benchmark mode, and the openid it logs in as (made an admin). */
+const ADMIN_CODE = 'user-900000-admin';
+const ADMIN_OPENID = 'o_bench_900000';
+/** Orders paid before the `notify` round; their notifications rotate through it. */
+const PAID_ORDERS = 200;
 const APP_ID = 'wx1234567890abcdef';
 const APP_SECRET = 'bench-wechat-app-secret-0123456789';
 const REDIS_DB = 14;
@@ -78,6 +90,8 @@ async function main(): Promise<void> {
     { WECHAT_APP_ID: APP_ID, WECHAT_APP_SECRET: APP_SECRET, FAKE_WECHAT_REUSABLE_CODES: 'true' },
     /http:\/\//,
   );
+  const pay = await FakeWechatPay.start({ appId: APP_ID });
+  cleanups.push(() => pay.close());
 
   const rows: Row[] = [];
   const bare = await measure(`http://127.0.0.1:${barePort}/`, {}, CONNECTIONS, bareServer.pid);
@@ -85,7 +99,7 @@ async function main(): Promise<void> {
   rows.push(row('-', 'bare Fastify hello', CONNECTIONS, bare, bareRps, null));
   console.error(`bare Fastify: ${Math.round(bareRps)} req/s`);
 
-  for (const db of DBS) rows.push(...(await serviceRound(db, fakeUrl, bareRps)));
+  for (const db of DBS) rows.push(...(await serviceRound(db, fakeUrl, pay, bareRps)));
 
   const results = {
     when: new Date().toISOString(),
@@ -103,7 +117,12 @@ async function main(): Promise<void> {
   }
 }
 
-async function serviceRound(db: string, fakeUrl: string, bareRps: number): Promise<Row[]> {
+async function serviceRound(
+  db: string,
+  fakeUrl: string,
+  pay: FakeWechatPay,
+  bareRps: number,
+): Promise<Row[]> {
   const port = await freePort();
   const redis = new Redis(`redis://127.0.0.1:6379/${REDIS_DB}`);
   await redis.flushdb();
@@ -144,6 +163,8 @@ async function serviceRound(db: string, fakeUrl: string, bareRps: number): Promi
       WECHAT_APP_SECRET: APP_SECRET,
       WECHAT_API_BASE_URL: fakeUrl,
       RATE_LIMIT_ENABLED: 'false',
+      ADMIN_OPENIDS: ADMIN_OPENID,
+      ...pay.serviceEnv(),
       NODE_OPTIONS: process.env.BENCH_SERVICE_NODE_OPTIONS ?? '',
     },
     null,
@@ -236,9 +257,133 @@ async function serviceRound(db: string, fakeUrl: string, bareRps: number): Promi
       },
     ],
   });
+
+  const admin = SCENARIOS.has('order') || SCENARIOS.has('notify') ? await login(base, ADMIN_CODE) : null;
+  const adminBearer = `Bearer ${admin?.accessToken}`;
+  if (SCENARIOS.has('order')) {
+    // One product for the whole round, stocked before the clock starts with the most the API takes
+    // (1,000,000 units, far beyond what a round sells; running out would show as errors): every
+    // order reserves on the same row, the hardest case for the conditional update.
+    const product = await api<{ id: string }>(base, 'POST', '/products', adminBearer, {
+      title: 'Bench tea',
+      price: 1,
+      stock: 1_000_000,
+    });
+    const body = JSON.stringify({ items: [{ productId: product.id, quantity: 1 }] });
+    let key = 0;
+    await run('order', 'POST /orders (reserve + insert)', `${base}/api/v1/orders`, {
+      requests: [
+        {
+          method: 'POST',
+          setupRequest: (req: AutocannonRequest) => ({
+            ...withHeaders(req, {
+              'content-type': 'application/json',
+              authorization: pick(),
+              'idempotency-key': `bench-${process.pid}-${key++}`,
+            }),
+            body,
+          }),
+        },
+      ],
+    });
+  }
+  if (SCENARIOS.has('notify')) {
+    // Orders paid before the clock: each made, prepaid (at the fake WeChat Pay), paid there, and
+    // its notification delivered once, so the round measures verification, decryption and the
+    // look-up that finds the payment already applied (204, nothing written).
+    const product = await api<{ id: string }>(base, 'POST', '/products', adminBearer, {
+      title: 'Bench notified tea',
+      price: 1,
+      stock: PAID_ORDERS,
+    });
+    const paid = await inBatches(PAID_ORDERS, CONNECTIONS, async (i) => {
+      const owner = bearers[i % bearers.length];
+      const order = await api<{ id: string; outTradeNo: string }>(
+        base,
+        'POST',
+        '/orders',
+        owner,
+        { items: [{ productId: product.id, quantity: 1 }] },
+        { 'idempotency-key': `bench-paid-${process.pid}-${i}` },
+      );
+      await api(base, 'POST', `/orders/${order.id}/pay`, owner, {});
+      pay.pay(order.outTradeNo);
+      return { id: order.id, outTradeNo: order.outTradeNo, owner };
+    });
+    // Signed now, just before their round: they stay inside the ±300 s window the service allows
+    // for rounds (warm-up included) of up to about four minutes.
+    const notifications = paid.map(({ outTradeNo }) => {
+      const built = pay.transactionNotification(outTradeNo);
+      return {
+        headers: { ...built.headers, 'content-type': 'application/json' },
+        body: built.body.toString('utf8'),
+      };
+    });
+    await inBatches(notifications.length, CONNECTIONS, async (i) => {
+      const res = await fetch(`${base}/api/v1/pay/notify`, { method: 'POST', ...notifications[i] });
+      if (res.status !== 204)
+        throw new Error(`notification not applied: HTTP ${res.status} ${await res.text()}`);
+      // 204 is also the answer to a notification refused after decryption: the order says which.
+      const order = await api<{ status: string }>(base, 'GET', `/orders/${paid[i].id}`, paid[i].owner);
+      if (order.status !== 'paid') throw new Error(`notification not applied: the order is ${order.status}`);
+    });
+    let next = 0;
+    await run('notify', 'POST /pay/notify (duplicate)', `${base}/api/v1/pay/notify`, {
+      requests: [
+        {
+          method: 'POST',
+          setupRequest: (req: AutocannonRequest) => {
+            const notification = notifications[next++ % notifications.length];
+            return { ...withHeaders(req, notification.headers), body: notification.body };
+          },
+        },
+      ],
+    });
+    // A refused notification is answered 204 as well: the service's own count tells them apart.
+    const metrics = await (await fetch(`${base}/metrics`)).text();
+    const refused = /^pay_notifications_total\{[^}]*result="(rejected|invalid|error)"[^}]*\} [1-9].*$/m.exec(
+      metrics,
+    );
+    if (refused) {
+      console.error(`FAILED: ${db} notify: not every notification was a duplicate: ${refused[0]}`);
+      process.exitCode = 1;
+    }
+  }
   service.kill('SIGTERM');
   await once(service, 'exit');
   return rows;
+}
+
+/** `count` calls of `job`, at most `width` at a time; their results in order. */
+async function inBatches<T>(count: number, width: number, job: (i: number) => Promise<T>): Promise<T[]> {
+  const results: T[] = [];
+  for (let start = 0; start < count; start += width) {
+    const batch = Array.from({ length: Math.min(width, count - start) }, (_, j) => job(start + j));
+    results.push(...(await Promise.all(batch)));
+  }
+  return results;
+}
+
+/** One setup call of the API (before the clock): its `data`, or it throws. */
+async function api<T = unknown>(
+  base: string,
+  method: string,
+  path: string,
+  authorization: string,
+  body?: unknown,
+  headers: Record<string, string> = {},
+): Promise<T> {
+  const res = await fetch(`${base}/api/v1${path}`, {
+    method,
+    headers: {
+      authorization,
+      'content-type': 'application/json',
+      ...headers,
+    },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  if (!res.ok) throw new Error(`${method} ${path} failed: HTTP ${res.status} ${await res.text()}`);
+  return ((await res.json()) as { data: T }).data;
 }
 
 interface AutocannonRequest {
