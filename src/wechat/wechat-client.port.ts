@@ -34,7 +34,10 @@ export interface WechatClient {
   code2Session(code: string): Promise<WechatSession>;
   /** POST /wxa/business/getuserphonenumber (checks watermark.appid: 40002 otherwise). */
   getPhoneNumber(code: string): Promise<WechatPhoneInfo>;
-  /** POST /cgi-bin/message/subscribe/send */
+  /**
+   * POST /cgi-bin/message/subscribe/send: one call (an errcode -1 is not retried inside it; token
+   * errors are, once). A failure's errcode, when WeChat gave one, is `wechatErrcodeOf(error)`.
+   */
   sendSubscribeMessage(message: SubscribeMessage): Promise<void>;
   /** GET /wxa/checksession: true when WeChat still holds this session key as current. */
   checkSessionKey(openid: string, sessionKey: string): Promise<boolean>;

@@ -1,5 +1,5 @@
 import { Logger } from '@nestjs/common';
-import { AppError } from '../common/errors/app-error.js';
+import { AppError, type AppErrorOptions } from '../common/errors/app-error.js';
 import { ErrorCode } from '../common/errors/error-code.js';
 
 /** Errcodes on calls carrying access_token that mean "this token is no longer good". */
@@ -15,20 +15,50 @@ const CONFIGURATION_ERRCODES: Record<number, string> = {
 
 const logger = new Logger('WechatErrors');
 
+/**
+ * An AppError made from an errcode WeChat answered. The envelope shows only the contract's code;
+ * the errcode itself stays readable for callers that judge it (the subscribe-message worker tells
+ * 45011 from 45009, or 40029 from a timeout, whatever code each maps to).
+ */
+export class WechatErrcodeError extends AppError {
+  constructor(
+    readonly wechatErrcode: number,
+    code: ErrorCode,
+    message?: string,
+    options?: AppErrorOptions,
+  ) {
+    super(code, message, options);
+  }
+}
+
+/**
+ * The errcode behind a failed WeChat call, or null when WeChat gave none (timeout, HTTP 5xx,
+ * network error, open breaker).
+ */
+export function wechatErrcodeOf(error: unknown): number | null {
+  if (error instanceof WechatErrcodeError) return error.wechatErrcode;
+  const data = error instanceof AppError ? error.data : null;
+  return typeof data?.wechatErrcode === 'number' ? data.wechatErrcode : null;
+}
+
 /** A WeChat errcode, as the contract wants the client to see it. */
 export function wechatError(api: string, errcode: number): AppError {
   switch (errcode) {
     case 40029:
     case 40163:
-      return new AppError(ErrorCode.WECHAT_CODE_INVALID);
+      return new WechatErrcodeError(errcode, ErrorCode.WECHAT_CODE_INVALID);
     case 40226:
-      return new AppError(ErrorCode.WECHAT_USER_HIGH_RISK);
+      return new WechatErrcodeError(errcode, ErrorCode.WECHAT_USER_HIGH_RISK);
     case 45009:
     case 45011:
       // WeChat's quotas are per minute (45011) or per day (45009): never retried blindly.
-      return new AppError(ErrorCode.RATE_LIMITED, 'WeChat quota exceeded', { retryAfter: 60 });
+      return new WechatErrcodeError(errcode, ErrorCode.RATE_LIMITED, 'WeChat quota exceeded', {
+        retryAfter: 60,
+      });
   }
   const fault = CONFIGURATION_ERRCODES[errcode];
   if (fault) logger.error(`WeChat ${api} refused the service's credentials (errcode ${errcode}): ${fault}`);
-  return new AppError(ErrorCode.WECHAT_ERROR, undefined, { data: { wechatErrcode: errcode } });
+  return new WechatErrcodeError(errcode, ErrorCode.WECHAT_ERROR, undefined, {
+    data: { wechatErrcode: errcode },
+  });
 }

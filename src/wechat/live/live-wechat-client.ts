@@ -68,6 +68,8 @@ export class LiveWechatClient implements WechatClient {
       api: 'subscribe_send',
       method: 'POST',
       path: '/cgi-bin/message/subscribe/send',
+      // The message worker makes the attempts (its backoff, its count): no retry of -1 inside one.
+      retryBusy: false,
       body: {
         touser: message.touser,
         template_id: message.templateId,

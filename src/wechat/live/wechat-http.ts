@@ -17,6 +17,12 @@ export interface WechatRequest {
   body?: unknown;
   /** epoch ms by which the whole operation, retries included, must be over. */
   deadline: number;
+  /**
+   * false: an errcode -1 (busy) is handed back at once instead of being retried within the
+   * deadline, for callers that schedule their own attempts (subscribe messages: one attempt is one
+   * call to WeChat).
+   */
+  retryBusy?: boolean;
 }
 
 /** WeChat answers errors as HTTP 200 `{errcode, errmsg}`; success may or may not carry errcode 0. */
@@ -93,7 +99,7 @@ export class WechatHttp implements OnApplicationShutdown {
       const remaining = request.deadline - Date.now();
       if (remaining <= 0) throw new AppError(ErrorCode.WECHAT_TIMEOUT);
       const answer = await this.fire(request, remaining);
-      if (answer.errcode !== BUSY_ERRCODE) return answer;
+      if (answer.errcode !== BUSY_ERRCODE || request.retryBusy === false) return answer;
       const backoff = Math.min(50 * 2 ** attempt, 800);
       if (request.deadline - Date.now() <= backoff + 50) {
         throw new AppError(ErrorCode.WECHAT_ERROR, 'WeChat is busy', {
