@@ -12,6 +12,9 @@ export type AuditEventType =
   | 'role_changed'
   | 'status_changed'
   | 'user_erased'
+  // Identities: a web sign-in (official account), and an openid gained through the unionid.
+  | 'oauth_login'
+  | 'identity_linked'
   // The shop: one per change of an order's state, or per refused payment notification.
   | 'order_created'
   | 'order_paid'

@@ -68,6 +68,7 @@ export class AuthService {
       wechatSession.openid,
       wechatSession.unionid,
       isAdmin ? 'admin' : 'user',
+      meta,
     );
     if (user.status === 'disabled') {
       await this.audit.record('login_refused', { userId: user.id, meta, detail: 'disabled' });

@@ -78,11 +78,11 @@ export class AdminUsersService {
   }
 
   /**
-   * Erasure, in one transaction: personal data goes (openid and unionid too, so a later login makes
-   * a new user), logins end and lose their IP and user agent, the session key goes, and the user's
-   * audit entries keep only ids, event names and times. The row stays, anonymous, so audit entries
-   * still resolve. A write racing the erasure either lands before it (and is blanked) or is
-   * refused after it (UsersService.write).
+   * Erasure, in one transaction: personal data goes (every identity too, MP and OA openids and the
+   * unionid, so a later sign-in makes a new user), logins end and lose their IP and user agent, the
+   * session key goes, and the user's audit entries keep only ids, event names and times. The row
+   * stays, anonymous, so audit entries still resolve. A write racing the erasure either lands
+   * before it (and is blanked) or is refused after it (UsersService.write).
    */
   async erase(actorId: string, id: string, meta: RequestMeta): Promise<void> {
     await this.accounts.getVisible(id);

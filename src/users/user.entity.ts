@@ -10,11 +10,22 @@ export class UserEntity {
   @PrimaryColumn(UUID_COLUMN)
   id!: string;
 
-  /** null once erased, so the same WeChat user logging in later becomes a new user. */
+  /**
+   * The mini-program (MP) identity, from wx.login: the column kept its v1 name so existing rows and
+   * code read it unchanged. null once erased, so the same WeChat user logging in later becomes a new
+   * user. Identities are never moved from one user to another.
+   */
   @Index('uq_users_openid', { unique: true })
   @Column({ type: 'varchar', length: 64, nullable: true })
   openid!: string | null;
 
+  /** The official-account (OA) identity, from web sign-in or from following the OA; never returned. */
+  @Index('uq_users_oa_openid', { unique: true })
+  @Column({ name: 'oa_openid', type: 'varchar', length: 64, nullable: true })
+  oaOpenid!: string | null;
+
+  /** The same person across the apps of one WeChat open platform account; one user at most. */
+  @Index('uq_users_unionid', { unique: true })
   @Column({ type: 'varchar', length: 64, nullable: true })
   unionid!: string | null;
 

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
-import { Not, type Repository } from 'typeorm';
+import { IsNull, Not, type Repository } from 'typeorm';
 import { batchedRead } from '../database/batching.js';
 import { isUniqueViolation, ReportsOutages } from '../database/db-errors.js';
 import { rowReader } from '../database/raw-rows.js';
@@ -16,11 +16,26 @@ export interface UserFilter {
   pageSize: number;
 }
 
+/** The columns that name a WeChat identity; each is unique among users when set. */
+export type IdentityColumn = 'openid' | 'oaOpenid' | 'unionid';
+
 export abstract class UserRepository {
   abstract findById(id: string): Promise<UserEntity | null>;
+  /** By MP openid. */
   abstract findByOpenid(openid: string): Promise<UserEntity | null>;
-  /** false when another user already has this openid (two first logins at once). */
+  abstract findByOaOpenid(oaOpenid: string): Promise<UserEntity | null>;
+  abstract findByUnionid(unionid: string): Promise<UserEntity | null>;
+  /**
+   * false when another user already holds one of its identities (two first sign-ins at once): the
+   * unique indexes decide, never a read before the write.
+   */
   abstract insertIfNew(user: UserEntity): Promise<boolean>;
+  /**
+   * Gives the user an identity it lacks: only while that column is still empty and the user not
+   * erased, and only if no other user holds the value (unique index). false otherwise; nothing is
+   * ever overwritten, so an identity never moves.
+   */
+  abstract addIdentity(id: string, column: IdentityColumn, value: string): Promise<boolean>;
   /**
    * The status as committed, waiting for a transaction that holds the row (a disable or erasure in
    * progress) rather than reading what was there before it.
@@ -53,10 +68,31 @@ export class TypeormUserRepository extends UserRepository {
     return this.byOpenid(openid);
   }
 
+  findByOaOpenid(oaOpenid: string): Promise<UserEntity | null> {
+    return this.users.findOneBy({ oaOpenid });
+  }
+
+  findByUnionid(unionid: string): Promise<UserEntity | null> {
+    return this.users.findOneBy({ unionid });
+  }
+
   async insertIfNew(user: UserEntity): Promise<boolean> {
     try {
       await this.users.insert(user);
       return true;
+    } catch (error) {
+      if (isUniqueViolation(error)) return false;
+      throw error;
+    }
+  }
+
+  async addIdentity(id: string, column: IdentityColumn, value: string): Promise<boolean> {
+    try {
+      const result = await this.users.update(
+        { id, status: Not('erased'), [column]: IsNull() },
+        { [column]: value, updatedAt: new Date() },
+      );
+      return result.affected !== 0;
     } catch (error) {
       if (isUniqueViolation(error)) return false;
       throw error;

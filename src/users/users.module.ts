@@ -10,6 +10,7 @@ import { SessionsModule } from '../sessions/sessions.module.js';
 import { WechatModule } from '../wechat/wechat.module.js';
 import { AdminUsersController } from './admin-users.controller.js';
 import { AdminUsersService } from './admin-users.service.js';
+import { OaUnionidLookup } from './oa-unionid-lookup.js';
 import { TypeormUserRepository, UserRepository } from './user.repository.js';
 import { UserEntity } from './user.entity.js';
 import { UserErasureParticipants } from './user-erasure.js';
@@ -33,8 +34,9 @@ import { UsersService } from './users.service.js';
     UsersService,
     AdminUsersService,
     UserErasureParticipants,
+    OaUnionidLookup,
     { provide: UserRepository, useClass: TypeormUserRepository },
   ],
-  exports: [UsersService, UserErasureParticipants],
+  exports: [UsersService, UserErasureParticipants, OaUnionidLookup],
 })
 export class UsersModule {}

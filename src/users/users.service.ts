@@ -14,6 +14,44 @@ import type { UserAuthState } from './user-auth-state.js';
 import { maskPhone } from './user-view.js';
 import type { UserEntity, UserRole, UserStatus } from './user.entity.js';
 import { UserRepository } from './user.repository.js';
+import { OaUnionidLookup } from './oa-unionid-lookup.js';
+
+/** Rounds of look-and-write before a sign-in gives up (each lost round means a concurrent change). */
+const RESOLVE_ATTEMPTS = 4;
+const NICKNAME_MAX = 64;
+const AVATAR_URL_MAX = 1024;
+
+/** What WeChat's /sns/userinfo tells about the person; fills only what the user has empty. */
+export interface OAuthProfile {
+  nickname?: string;
+  avatarUrl?: string;
+}
+
+export interface IdentityResolution {
+  user: UserEntity;
+  created: boolean;
+  /** The user gained this app's openid through the unionid. */
+  linked: boolean;
+}
+
+/** WeChat's values as the columns hold them: nickname cut to its length, an avatar only if http(s). */
+function profileFields(profile: OAuthProfile): Pick<Partial<UserEntity>, 'nickname' | 'avatarUrl'> {
+  const fields: Pick<Partial<UserEntity>, 'nickname' | 'avatarUrl'> = {};
+  const nickname = profile.nickname?.trim();
+  if (nickname) fields.nickname = [...nickname].slice(0, NICKNAME_MAX).join('');
+  const avatar = profile.avatarUrl;
+  if (avatar && avatar.length <= AVATAR_URL_MAX && /^https?:\/\/[^\s]+$/i.test(avatar))
+    fields.avatarUrl = avatar;
+  return fields;
+}
+
+function fillEmpty(user: UserEntity, profile: OAuthProfile): Partial<UserEntity> | null {
+  const fields = profileFields(profile);
+  const patch: Partial<UserEntity> = {};
+  if (fields.nickname && user.nickname === null) patch.nickname = fields.nickname;
+  if (fields.avatarUrl && user.avatarUrl === null) patch.avatarUrl = fields.avatarUrl;
+  return Object.keys(patch).length === 0 ? null : { ...patch, updatedAt: new Date() };
+}
 
 /** A user's own account: creation at first login, profile, phone, and the state auth checks. */
 @Injectable()
@@ -30,41 +68,162 @@ export class UsersService {
     private readonly cipher: DataCipher,
     private readonly audit: AuditService,
     @Inject(INVALIDATION_BUS) bus: InvalidationBus,
+    private readonly oaUnionids: OaUnionidLookup,
   ) {
     this.byId = new InvalidatedCache(bus, 'users', { max: 100_000, maxAgeMs: 60_000 });
   }
 
   /**
-   * Two concurrent first logins of one openid make one user: the unique index on openid decides,
-   * and the loser reads the winner's row.
+   * The MP login's user: the one holding `openid`; else, when WeChat gave a unionid, the user holding
+   * it (made by web sign-in, or linked as a follower), who gains this MP openid; else a new user.
+   * Concurrent first logins of one person make one user: the unique indexes decide, and the loser
+   * looks again and finds the winner.
    */
   async findOrCreateByOpenid(
     openid: string,
     unionid: string | undefined,
     role: UserRole,
+    meta?: RequestMeta,
   ): Promise<{ user: UserEntity; created: boolean }> {
-    const existing = await this.users.findByOpenid(openid);
-    if (existing) return { user: existing, created: false };
+    const { user, created } = await this.resolve('openid', openid, unionid || null, null, meta, () =>
+      this.newUser({ openid, role }),
+    );
+    return { user, created };
+  }
+
+  /**
+   * Web sign-in (OAuth) with an official-account openid: the user holding it; else, when a unionid
+   * is known (from WeChat with the code, or on record for this openid since it followed the OA),
+   * the user holding that unionid, who gains the OA openid; else a new user. `profile` fills only
+   * the fields the user has empty. Identities are never moved and users never merged.
+   */
+  async signInWithOaOpenid(
+    oaOpenid: string,
+    unionid: string | undefined,
+    profile: OAuthProfile,
+    meta: RequestMeta,
+  ): Promise<IdentityResolution> {
+    const onRecord = () => this.oaUnionids.unionidOf(oaOpenid);
+    for (let attempt = 0; attempt < RESOLVE_ATTEMPTS; attempt++) {
+      const found = await this.resolve('oaOpenid', oaOpenid, unionid || null, onRecord, meta, () =>
+        this.newUser({ oaOpenid, role: 'user', ...profileFields(profile) }),
+      );
+      if (found.created) return found;
+      const patch = fillEmpty(found.user, profile);
+      if (!patch) return found;
+      // Erased since it was read: the identities are free again, so look once more.
+      if (!(await this.users.updateUnlessErased(found.user.id, patch))) continue;
+      await this.byId.invalidate([found.user.id]);
+      return { ...found, user: { ...found.user, ...patch } };
+    }
+    throw new AppError(ErrorCode.CONFLICT, 'the account changed during sign-in');
+  }
+
+  /**
+   * A follower of the official account (subscribe event): the user it belongs to, if any. The user
+   * holding `oaOpenid` (learning `unionid` if it has none and no other user holds it); else the user
+   * holding `unionid`, who gains the OA openid if it has none. Never makes a user.
+   */
+  async linkFollower(
+    oaOpenid: string,
+    unionid: string | undefined,
+    meta?: RequestMeta,
+  ): Promise<string | null> {
+    for (let attempt = 0; attempt < RESOLVE_ATTEMPTS; attempt++) {
+      const holder = await this.users.findByOaOpenid(oaOpenid);
+      if (holder) {
+        if (unionid) await this.learnUnionid(holder, unionid);
+        return holder.id;
+      }
+      if (!unionid) return null;
+      const owner = await this.users.findByUnionid(unionid);
+      if (!owner || owner.oaOpenid !== null) return null;
+      if (await this.addIdentity(owner, 'oaOpenid', oaOpenid, meta)) return owner.id;
+    }
+    return null;
+  }
+
+  /**
+   * The one rule for both apps; `column` holds this app's openid. `given` is the unionid WeChat sent
+   * with this sign-in, `onRecord` (asked only when needed, once) the one learned earlier. Each failed
+   * write means another sign-in changed the rows in between (it made the user, or linked the
+   * identity first), so the next round reads what it did; a few rounds always settle it.
+   */
+  private async resolve(
+    column: 'openid' | 'oaOpenid',
+    openid: string,
+    given: string | null,
+    onRecord: (() => Promise<string | null>) | null,
+    meta: RequestMeta | undefined,
+    make: () => UserEntity,
+  ): Promise<IdentityResolution> {
+    let recorded: Promise<string | null> | undefined;
+    const knownUnionid = async () => given ?? (onRecord ? await (recorded ??= onRecord()) : null);
+    for (let attempt = 0; attempt < RESOLVE_ATTEMPTS; attempt++) {
+      const holder =
+        column === 'openid' ? await this.users.findByOpenid(openid) : await this.users.findByOaOpenid(openid);
+      if (holder) {
+        if (given) await this.learnUnionid(holder, given);
+        return { user: holder, created: false, linked: false };
+      }
+      const unionid = await knownUnionid();
+      const owner = unionid ? await this.users.findByUnionid(unionid) : null;
+      if (owner && owner[column] === null) {
+        if (await this.addIdentity(owner, column, openid, meta)) {
+          return { user: { ...owner, [column]: openid }, created: false, linked: true };
+        }
+        continue;
+      }
+      // A unionid already held by a user with another identity in this app stays where it is.
+      const user = { ...make(), unionid: owner ? null : unionid };
+      if (await this.users.insertIfNew(user)) return { user, created: true, linked: false };
+    }
+    throw new AppError(ErrorCode.CONFLICT, 'the account changed during login');
+  }
+
+  /** A unionid learned later: kept only by a user without one, and only if no other user holds it. */
+  private async learnUnionid(user: UserEntity, unionid: string): Promise<void> {
+    if (user.unionid !== null) return;
+    if (await this.users.addIdentity(user.id, 'unionid', unionid)) {
+      user.unionid = unionid;
+      await this.byId.invalidate([user.id]);
+    }
+  }
+
+  private async addIdentity(
+    owner: UserEntity,
+    column: 'openid' | 'oaOpenid',
+    openid: string,
+    meta: RequestMeta | undefined,
+  ): Promise<boolean> {
+    if (!(await this.users.addIdentity(owner.id, column, openid))) return false;
+    await this.byId.invalidate([owner.id]);
+    await this.audit.record('identity_linked', {
+      userId: owner.id,
+      meta,
+      detail: column === 'openid' ? 'mini-program openid, by unionid' : 'official-account openid, by unionid',
+    });
+    return true;
+  }
+
+  private newUser(fields: Partial<UserEntity> & Pick<UserEntity, 'role'>): UserEntity {
     const now = new Date();
-    const user: UserEntity = {
+    return {
       id: randomUUID(),
-      openid,
-      unionid: unionid ?? null,
+      openid: null,
+      oaOpenid: null,
+      unionid: null,
       nickname: null,
       avatarUrl: null,
       gender: 0,
       phoneEncrypted: null,
       phoneMasked: null,
-      role,
       status: 'active',
       createdAt: now,
       updatedAt: now,
       erasedAt: null,
+      ...fields,
     };
-    if (await this.users.insertIfNew(user)) return { user, created: true };
-    const winner = await this.users.findByOpenid(openid);
-    if (!winner) throw new AppError(ErrorCode.CONFLICT, 'the account changed during login');
-    return { user: winner, created: false };
   }
 
   /** Visible users only: an erased one is gone as far as the API is concerned. */
@@ -128,7 +287,7 @@ export class UsersService {
     return this.write(id, { ...patch, updatedAt: new Date() }, tx);
   }
 
-  /** Blanks every personal field (openid and unionid too: a later login makes a new user). */
+  /** Blanks every personal field (every identity too: a later sign-in makes a new user). */
   erase(id: string, tx: Transaction): Promise<void> {
     const now = new Date();
     return this.write(
@@ -137,6 +296,7 @@ export class UsersService {
         status: 'erased',
         erasedAt: now,
         openid: null,
+        oaOpenid: null,
         unionid: null,
         nickname: null,
         avatarUrl: null,

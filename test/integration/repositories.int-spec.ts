@@ -52,6 +52,7 @@ function user(overrides: Partial<UserEntity> = {}): UserEntity {
   return {
     id: randomUUID(),
     openid: `o_${randomBytes(8).toString('hex')}`,
+    oaOpenid: null,
     unionid: null,
     nickname: null,
     avatarUrl: null,

@@ -1,7 +1,7 @@
 /**
  * In-memory stand-ins for the repositories and the unit of work, so the services' rules run in unit
  * tests without a database. Each keeps the one guarantee its rules rely on (the compare-and-set of
- * a rotation, the unique openid, "never write an erased user"); a transaction here is all-or-
+ * a rotation, the unique identities, "never write an erased user"); a transaction here is all-or-
  * nothing (writes are staged and applied at commit) and its after-commit hooks run after it.
  */
 import type { AuditEventEntity } from '../../src/audit/audit-event.entity.js';
@@ -13,7 +13,7 @@ import { SessionRepository, type Rotation } from '../../src/sessions/session.rep
 import type { SessionKeyEntity } from '../../src/session-keys/session-key.entity.js';
 import { SessionKeyRepository } from '../../src/session-keys/session-key.repository.js';
 import type { UserEntity, UserStatus } from '../../src/users/user.entity.js';
-import { UserRepository, type UserFilter } from '../../src/users/user.repository.js';
+import { UserRepository, type IdentityColumn, type UserFilter } from '../../src/users/user.repository.js';
 
 interface MemoryTransaction extends Transaction {
   /** Writes wait here until the commit. */
@@ -49,6 +49,8 @@ export class InMemoryUnitOfWork extends UnitOfWork {
 
 const copy = <T extends object>(value: T): T => ({ ...value });
 
+const IDENTITY_COLUMNS: readonly IdentityColumn[] = ['openid', 'oaOpenid', 'unionid'];
+
 export class InMemoryUserRepository extends UserRepository {
   readonly rows = new Map<string, UserEntity>();
 
@@ -58,19 +60,43 @@ export class InMemoryUserRepository extends UserRepository {
   }
 
   async findByOpenid(openid: string): Promise<UserEntity | null> {
-    const row = this.withOpenid(openid);
-    return row ? copy(row) : null;
+    return this.found('openid', openid);
   }
 
-  /** Check and insert in one step, as the unique index does. */
+  async findByOaOpenid(oaOpenid: string): Promise<UserEntity | null> {
+    return this.found('oaOpenid', oaOpenid);
+  }
+
+  async findByUnionid(unionid: string): Promise<UserEntity | null> {
+    return this.found('unionid', unionid);
+  }
+
+  /** Check and insert in one step, as the unique indexes do (every identity column). */
   async insertIfNew(user: UserEntity): Promise<boolean> {
-    if (this.withOpenid(user.openid as string)) return false;
+    for (const column of IDENTITY_COLUMNS) {
+      const value = user[column];
+      if (value !== null && this.holder(column, value)) return false;
+    }
     this.rows.set(user.id, copy(user));
     return true;
   }
 
-  private withOpenid(openid: string): UserEntity | undefined {
-    for (const row of this.rows.values()) if (row.openid === openid) return row;
+  /** Only into an empty column of a live user, and only a value no other user holds. */
+  async addIdentity(id: string, column: IdentityColumn, value: string): Promise<boolean> {
+    const row = this.rows.get(id);
+    if (!row || row.status === 'erased' || row[column] !== null) return false;
+    if (this.holder(column, value)) return false;
+    Object.assign(row, { [column]: value, updatedAt: new Date() });
+    return true;
+  }
+
+  private found(column: IdentityColumn, value: string): UserEntity | null {
+    const row = this.holder(column, value);
+    return row ? copy(row) : null;
+  }
+
+  private holder(column: IdentityColumn, value: string): UserEntity | undefined {
+    for (const row of this.rows.values()) if (row[column] === value) return row;
     return undefined;
   }
 

@@ -17,6 +17,7 @@ import { DataCipher } from '../../src/security/data-cipher.js';
 import { SessionsService } from '../../src/sessions/sessions.service.js';
 import { AdminUsersService } from '../../src/users/admin-users.service.js';
 import { SessionKeysService } from '../../src/session-keys/session-keys.service.js';
+import { OaUnionidLookup } from '../../src/users/oa-unionid-lookup.js';
 import { UserErasureParticipants } from '../../src/users/user-erasure.js';
 import { UsersService } from '../../src/users/users.service.js';
 import type { WechatClient, WechatPhoneInfo, WechatSession } from '../../src/wechat/wechat-client.port.js';
@@ -102,7 +103,8 @@ export function unitWorld(options: { adminOpenids?: string[]; sandbox?: boolean 
   const cipher = new DataCipher(randomBytes(32));
   const audit = new AuditService(repos.audit);
   const sessions = new SessionsService(repos.sessions, bus, JWT);
-  const users = new UsersService(repos.users, wechat, cipher, audit, bus);
+  const oaUnionids = new OaUnionidLookup();
+  const users = new UsersService(repos.users, wechat, cipher, audit, bus, oaUnionids);
   const sessionKeys = new SessionKeysService(repos.keys, cipher);
   const erasureParticipants = new UserErasureParticipants();
   const admin = new AdminUsersService(
@@ -135,6 +137,7 @@ export function unitWorld(options: { adminOpenids?: string[]; sandbox?: boolean 
     audit,
     sessions,
     users,
+    oaUnionids,
     sessionKeys,
     erasureParticipants,
     admin,
