@@ -1,5 +1,7 @@
+import type { OfficialAccountConfig } from './official-account-config.js';
 import type { WechatPayConfig } from './wechat-pay-config.js';
 
+export type { OfficialAccountConfig } from './official-account-config.js';
 export type { WechatPayConfig, WechatPayMode } from './wechat-pay-config.js';
 
 /** The validated, typed configuration every module reads (never `process.env` deep in the code). */
@@ -49,6 +51,8 @@ export interface AppConfig {
   dataEncryptionKey: Buffer;
   wechat: WechatConfig;
   wechatPay: WechatPayConfig;
+  /** The official account, the second WeChat app (`enabled: false` without one). */
+  official: OfficialAccountConfig;
   orders: {
     /** ORDER_PAYMENT_TTL: how long a new order waits for payment. */
     paymentTtlSeconds: number;

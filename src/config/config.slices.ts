@@ -24,6 +24,8 @@ export const redisConfig = slice('redis', (c) => c.redis);
 export const jwtConfig = slice('jwt', (c) => c.jwt);
 export const wechatConfig = slice('wechat', (c) => c.wechat);
 export const wechatPayConfig = slice('wechatPay', (c) => c.wechatPay);
+/** The official account; `enabled: false` when WECHAT_OA_APP_ID is unset outside the sandbox. */
+export const officialConfig = slice('official', (c) => c.official);
 export const ordersConfig = slice('orders', (c) => c.orders);
 export const rateLimitConfig = slice('rateLimit', (c) => c.rateLimit);
 export const securityConfig = slice('security', (c) => ({ dataEncryptionKey: c.dataEncryptionKey }));
@@ -33,6 +35,7 @@ export const authConfig = slice('auth', (c) => ({ adminOpenids: c.adminOpenids }
 export type JwtSlice = ConfigType<typeof jwtConfig>;
 export type WechatSlice = ConfigType<typeof wechatConfig>;
 export type WechatPaySlice = ConfigType<typeof wechatPayConfig>;
+export type OfficialSlice = ConfigType<typeof officialConfig>;
 export type OrdersSlice = ConfigType<typeof ordersConfig>;
 
 /**

@@ -91,6 +91,27 @@ export class EnvironmentVariables {
   WECHAT_PAY_API_BASE_URL?: string;
   @IsOptional() @Transform(toInt) @IsInt() @Min(5) @Max(86400) ORDER_PAYMENT_TTL?: number;
 
+  /**
+   * The official account. Formats here; what depends on other variables (the secret, Token and
+   * PUBLIC_BASE_URL an app id needs, the allow-list's entries) in official-account-config.ts.
+   */
+  @IsOptional()
+  @Transform(emptyToUndefined)
+  @Matches(/^wx[0-9a-zA-Z]{6,32}$/, { message: 'must be a WeChat app id (wx…)' })
+  WECHAT_OA_APP_ID?: string;
+  @IsOptional() @Transform(emptyToUndefined) @IsString() WECHAT_OA_APP_SECRET?: string;
+  @IsOptional()
+  @Transform(emptyToUndefined)
+  @Matches(/^[A-Za-z0-9]{3,32}$/, { message: 'must be 3-32 letters or digits (A-Za-z0-9)' })
+  WECHAT_OA_TOKEN?: string;
+  @IsOptional()
+  @Transform(emptyToUndefined)
+  @Matches(/^[A-Za-z0-9]{43}$/, { message: 'must be exactly 43 letters or digits (A-Za-z0-9)' })
+  WECHAT_OA_ENCODING_AES_KEY?: string;
+  @IsOptional() @Transform(emptyToUndefined) @IsString() WECHAT_OA_WELCOME_TEXT?: string;
+  @IsOptional() @Transform(emptyToUndefined) @IsString() PUBLIC_BASE_URL?: string;
+  @IsOptional() @Transform(emptyToUndefined) @IsString() OAUTH_REDIRECT_ALLOWLIST?: string;
+
   @IsOptional() @IsIn(['true', 'false']) RATE_LIMIT_ENABLED?: string;
   @IsOptional() @Transform(toInt) @IsInt() @Min(1) @Max(1000000) RATE_LIMIT_LOGIN?: number;
   @IsOptional() @Transform(toInt) @IsInt() @Min(1) @Max(1000000) RATE_LIMIT_WECHAT_USER?: number;

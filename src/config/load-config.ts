@@ -7,6 +7,7 @@ import type { AppConfig, NodeEnv } from './app-config.js';
 import { ConfigError } from './config-error.js';
 import { loadDevSecrets } from './dev-secrets.js';
 import { EnvironmentVariables } from './env.schema.js';
+import { loadOfficialAccountConfig } from './official-account-config.js';
 import { loadWechatPayConfig } from './wechat-pay-config.js';
 
 export { ConfigError } from './config-error.js';
@@ -125,6 +126,13 @@ export function loadConfig(
     notices,
   });
 
+  const official = loadOfficialAccountConfig(env, {
+    production,
+    sandbox: mode === 'sandbox',
+    port: env.PORT ?? 3000,
+    notices,
+  });
+
   const trustProxy = parseTrustProxy(env.TRUST_PROXY);
   const metricsToken = env.METRICS_TOKEN;
   if (production && metricsToken !== undefined)
@@ -189,6 +197,7 @@ export function loadConfig(
       timeoutMs: wechatTimeoutMs,
     },
     wechatPay,
+    official,
     orders: { paymentTtlSeconds: env.ORDER_PAYMENT_TTL ?? 900 },
     rateLimit: {
       enabled: env.RATE_LIMIT_ENABLED !== 'false',

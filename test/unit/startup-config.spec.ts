@@ -76,6 +76,39 @@ describe('node dist/main.js with a bad production variable', () => {
     expect(lines).toEqual([expect.stringMatching(new RegExp(`^Invalid configuration: ${variable} \\S`))]);
     if (value.trim()) expect(result.stderr).not.toContain(value);
   });
+
+  const officialAccount = {
+    WECHAT_OA_APP_ID: 'wx2c2769f8efd9abc2',
+    WECHAT_OA_APP_SECRET: 'oa-app-secret-0123456789',
+    WECHAT_OA_TOKEN: 'spamtest',
+    PUBLIC_BASE_URL: 'https://api.example.com',
+  };
+  it.each([
+    ['WECHAT_OA_APP_SECRET', { WECHAT_OA_APP_SECRET: undefined }],
+    ['WECHAT_OA_TOKEN', { WECHAT_OA_TOKEN: undefined }],
+    ['PUBLIC_BASE_URL', { PUBLIC_BASE_URL: undefined }],
+    ['WECHAT_OA_TOKEN', { WECHAT_OA_TOKEN: 'spam-test-token' }],
+    [
+      'WECHAT_OA_ENCODING_AES_KEY',
+      { WECHAT_OA_ENCODING_AES_KEY: 'abcdefghijklmnopqrstuvwxyz0123456789ABCDE+' },
+    ],
+  ])(
+    'stops at once for an official account with a bad or missing %s: one line naming it',
+    async (variable, change) => {
+      const env: Record<string, string> = { ...production, ...officialAccount };
+      for (const [key, value] of Object.entries(change)) {
+        if (value === undefined) delete env[key];
+        else env[key] = value;
+      }
+      const result = await run(env, cwd);
+      expect(result.code).toBe(1);
+      expect(result.stdout).toBe('');
+      const lines = result.stderr.trimEnd().split('\n');
+      expect(lines).toEqual([expect.stringMatching(new RegExp(`^Invalid configuration: ${variable} \\S`))]);
+      for (const value of Object.values(change)) if (value) expect(result.stderr).not.toContain(value);
+      expect(result.stderr).not.toContain(officialAccount.WECHAT_OA_APP_SECRET);
+    },
+  );
 });
 
 describe('node dist/main.js outside production with no secrets set', () => {
