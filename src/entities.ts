@@ -1,4 +1,6 @@
 import { AuditEventEntity } from './audit/audit-event.entity.js';
+import { AutoReplyEntity } from './official-account/auto-replies/auto-reply.entity.js';
+import { FollowerEntity } from './official-account/followers/follower.entity.js';
 import { OrderItemEntity } from './orders/order-item.entity.js';
 import { OrderEntity } from './orders/order.entity.js';
 import { RefundEntity } from './orders/refund.entity.js';
@@ -21,4 +23,6 @@ export const ENTITIES = [
   OrderEntity,
   OrderItemEntity,
   RefundEntity,
+  FollowerEntity,
+  AutoReplyEntity,
 ];

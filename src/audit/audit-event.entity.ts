@@ -25,7 +25,11 @@ export type AuditEventType =
   | 'refund_requested'
   | 'refund_succeeded'
   | 'refund_failed'
-  | 'notify_rejected';
+  | 'notify_rejected'
+  // The official account's keyword rules (admin).
+  | 'auto_reply_created'
+  | 'auto_reply_changed'
+  | 'auto_reply_deleted';
 
 /** Security events. Never a secret, token, openid or phone number in `detail`. */
 @Entity('audit_events')

@@ -1,5 +1,5 @@
 import { applyDecorators, SetMetadata, type Type } from '@nestjs/common';
-import { ApiExtraModels, ApiOkResponse, getSchemaPath } from '@nestjs/swagger';
+import { ApiExtraModels, ApiOkResponse, ApiResponse, getSchemaPath } from '@nestjs/swagger';
 import type { ErrorCode } from '../errors/error-code.js';
 
 /** Where a handler's own error codes are kept until the OpenAPI document is completed. */
@@ -31,7 +31,8 @@ export const envelopeOf = (
 export function ApiEnvelope(
   model: Type<unknown> | null,
   errors: ErrorCode[] = [],
-  options: { isArray?: boolean } = {},
+  /** `status`: the success status when it is not 200 (201 created, 202 accepted). */
+  options: { isArray?: boolean; status?: number } = {},
 ) {
   const data =
     model === null
@@ -41,7 +42,9 @@ export function ApiEnvelope(
         : { $ref: getSchemaPath(model) };
   return applyDecorators(
     ...(model ? [ApiExtraModels(model)] : []),
-    ApiOkResponse({ schema: envelopeOf(data) }),
+    options.status === undefined || options.status === 200
+      ? ApiOkResponse({ schema: envelopeOf(data) })
+      : ApiResponse({ status: options.status, schema: envelopeOf(data) }),
     SetMetadata(HANDLER_ERRORS_KEY, errors),
   );
 }

@@ -8,7 +8,20 @@ export const RAW_BODY_LIMIT = 1024 * 1024;
 
 interface RawBodyConfig {
   rawBody?: boolean;
+  /** The route's own limit, when smaller or larger than the app's (RAW_BODY_LIMIT by default). */
+  rawBodyLimit?: number;
+  /** Whose handler answers the route's refused bodies (handleRawBodyRefusals' `name`). */
+  rawBodyRefusals?: string;
 }
+
+export interface RawBodyOptions {
+  /** Bytes accepted at most on this route; larger is 413. Default: the app's limit. */
+  limit?: number;
+  /** The name of the refusal handler that answers this route (default: the app's). */
+  refusals?: string;
+}
+
+const DEFAULT_REFUSALS = 'default';
 
 /**
  * The route's handler gets the body as the Buffer that arrived, whatever its content type, never
@@ -16,15 +29,20 @@ interface RawBodyConfig {
  * bytes, and any parse-then-serialise changes them. It adds to the route's config instead of
  * replacing it; @RawResponse() replaces, so write @RawBody() above it (decorators apply bottom-up).
  */
-export const RawBody = (): MethodDecorator => (_target, _key, descriptor) => {
-  const handler = descriptor.value as object;
-  const config = (Reflect.getMetadata(FASTIFY_ROUTE_CONFIG_METADATA, handler) ?? {}) as Record<
-    string,
-    unknown
-  >;
-  Reflect.defineMetadata(FASTIFY_ROUTE_CONFIG_METADATA, { ...config, rawBody: true }, handler);
-  return descriptor;
-};
+export const RawBody =
+  (options: RawBodyOptions = {}): MethodDecorator =>
+  (_target, _key, descriptor) => {
+    const handler = descriptor.value as object;
+    const config = (Reflect.getMetadata(FASTIFY_ROUTE_CONFIG_METADATA, handler) ?? {}) as Record<
+      string,
+      unknown
+    >;
+    const own: RawBodyConfig = { rawBody: true };
+    if (options.limit !== undefined) own.rawBodyLimit = options.limit;
+    if (options.refusals !== undefined) own.rawBodyRefusals = options.refusals;
+    Reflect.defineMetadata(FASTIFY_ROUTE_CONFIG_METADATA, { ...config, ...own }, handler);
+    return descriptor;
+  };
 
 /** A @RawBody() request refused before its handler ran (too large, a length that does not match). */
 export interface RawBodyRefusal {
@@ -43,11 +61,20 @@ export type RawBodyRefusalHandler = (
   reply: FastifyReply,
 ) => Promise<void> | void;
 
-const refusalHandlers = new WeakMap<FastifyInstance, RawBodyRefusalHandler>();
+const refusalHandlers = new WeakMap<FastifyInstance, Map<string, RawBodyRefusalHandler>>();
 
-/** Who answers the refusals of `fastify`'s @RawBody() routes (one per app). */
-export function handleRawBodyRefusals(fastify: FastifyInstance, handler: RawBodyRefusalHandler): void {
-  refusalHandlers.set(fastify, handler);
+/**
+ * Who answers the refusals of `fastify`'s @RawBody() routes: one per app, and one per `name` for
+ * the routes that name it in @RawBody({ refusals }).
+ */
+export function handleRawBodyRefusals(
+  fastify: FastifyInstance,
+  handler: RawBodyRefusalHandler,
+  name: string = DEFAULT_REFUSALS,
+): void {
+  const handlers = refusalHandlers.get(fastify) ?? new Map<string, RawBodyRefusalHandler>();
+  handlers.set(name, handler);
+  refusalHandlers.set(fastify, handlers);
 }
 
 const isRawBodyRoute = (request: FastifyRequest): boolean =>
@@ -77,21 +104,23 @@ export function rawBodyRoutes(fastify: FastifyInstance, limit = RAW_BODY_LIMIT):
   fastify.addContentTypeParser('*', (request, payload, done) => {
     if (request.is404) return done(null, undefined);
     if (!isRawBodyRoute(request)) return done(new errorCodes.FST_ERR_CTP_INVALID_MEDIA_TYPE(), undefined);
-    readAll(payload, request.headers['content-length'], limit, done);
+    readAll(payload, request.headers['content-length'], request.routeOptions.bodyLimit ?? limit, done);
   });
 
   fastify.addHook('onRoute', (route: RouteOptions) => {
-    if ((route.config as RawBodyConfig | undefined)?.rawBody !== true) return;
-    route.bodyLimit = limit;
+    const config = route.config as RawBodyConfig | undefined;
+    if (config?.rawBody !== true) return;
+    const routeLimit = config.rawBodyLimit ?? limit;
+    route.bodyLimit = routeLimit;
     // Parser failures of these routes (size, length) never reach the API's envelope: the route's
     // owner answers them in its own shape.
     route.errorHandler = (error, request, reply) => {
       const status = (error as { statusCode?: number }).statusCode === 413 ? 413 : 400;
       const refusal: RawBodyRefusal = {
         status,
-        message: status === 413 ? `body over ${limit} bytes` : 'body not received as announced',
+        message: status === 413 ? `body over ${routeLimit} bytes` : 'body not received as announced',
       };
-      const handler = refusalHandlers.get(fastify);
+      const handler = refusalHandlers.get(fastify)?.get(config.rawBodyRefusals ?? DEFAULT_REFUSALS);
       if (handler) return handler(refusal, request, reply);
       void reply.status(status).send({ code: 'FAIL', message: refusal.message });
     };

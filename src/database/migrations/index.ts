@@ -4,5 +4,6 @@ import { InitialSchema1764000000000 } from './1764000000000-initial-schema.js';
 import { Products1796156162279 } from './1796156162279-products.js';
 import { Orders1796156179333 } from './1796156179333-orders.js';
 import { Identities1796158548762 } from './1796158548762-identities.js';
+import { OfficialAccount1796158921290 } from './1796158921290-official-account.js';
 
-export const MIGRATIONS = [InitialSchema1764000000000, Products1796156162279, Orders1796156179333, Identities1796158548762];
+export const MIGRATIONS = [InitialSchema1764000000000, Products1796156162279, Orders1796156179333, Identities1796158548762, OfficialAccount1796158921290];
