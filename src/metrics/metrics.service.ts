@@ -60,6 +60,13 @@ export class MetricsService {
     registers: [this.registry],
   });
 
+  readonly jsapiTicketFetches = new Counter({
+    name: 'wechat_jsapi_ticket_fetches_total',
+    help: "The official account's jsapi_ticket fetches made by this instance, by result (ok, error)",
+    labelNames: ['result'] as const,
+    registers: [this.registry],
+  });
+
   readonly logins = new Counter({
     name: 'auth_logins_total',
     help: 'wx.login exchanges by outcome',

@@ -42,6 +42,12 @@ export interface OfficialMenu {
   button: Array<Record<string, unknown>>;
 }
 
+/** The menu as WeChat has it now: `sub_button` a list again, other fields as WeChat gives them. */
+export interface OfficialMenuState {
+  isMenuOpen: boolean;
+  button: Array<Record<string, unknown>>;
+}
+
 export interface TemplateMessage {
   touser: string;
   templateId: string;
@@ -68,7 +74,7 @@ export interface OfficialAccountClient {
   /** POST /cgi-bin/menu/create */
   createMenu(menu: OfficialMenu): Promise<void>;
   /** GET /cgi-bin/get_current_selfmenu_info, sub_button.list turned back into sub_button. */
-  getMenu(): Promise<{ isMenuOpen: boolean; button: Array<Record<string, unknown>> }>;
+  getMenu(): Promise<OfficialMenuState>;
   /** POST /cgi-bin/message/template/send → WeChat's msgid as a string. */
   sendTemplateMessage(message: TemplateMessage): Promise<{ msgId: string }>;
   /** POST /cgi-bin/message/custom/send, msgtype text. */

@@ -6,12 +6,33 @@ import { ErrorCode } from '../common/errors/error-code.js';
 export const TOKEN_ERRCODES = new Set([40001, 40014, 42001]);
 export const BUSY_ERRCODE = -1;
 
+/** Which of the service's two WeChat apps a call was made for (the variables named in log lines differ). */
+export type WechatAppKind = 'mini-program' | 'official account';
+
 // Faults of the deployment, not of the client: the operator must hear about them.
-const CONFIGURATION_ERRCODES: Record<number, string> = {
-  40013: 'invalid WECHAT_APP_ID',
-  40125: 'invalid WECHAT_APP_SECRET',
-  40164: "this server's IP is not on the mini-program's API allow-list",
+const CONFIGURATION_ERRCODES: Record<WechatAppKind, Record<number, string>> = {
+  'mini-program': {
+    40013: 'invalid WECHAT_APP_ID',
+    40125: 'invalid WECHAT_APP_SECRET',
+    40164: "this server's IP is not on the mini-program's API allow-list",
+  },
+  'official account': {
+    40013: 'invalid WECHAT_OA_APP_ID',
+    40125: 'invalid WECHAT_OA_APP_SECRET',
+    40164: "this server's IP is not on the official account's API allow-list",
+  },
 };
+
+/**
+ * Errcodes by which WeChat refuses what the official account sent (menu buttons and their urls,
+ * template id, page, data): 400 / 40007, WeChat's own errcode and errmsg in `data`.
+ */
+const CONTENT_REFUSED_ERRCODES = new Set([
+  40016, 40017, 40018, 40019, 40020, 40021, 40022, 40023, 40024, 40025, 40026, 40027, 40037, 40054, 40055,
+  41030, 47001, 47003,
+]);
+const NOT_A_FOLLOWER_ERRCODE = 43004;
+const WINDOW_CLOSED_ERRCODES = new Set([45015, 45047]);
 
 const logger = new Logger('WechatErrors');
 
@@ -42,7 +63,7 @@ export function wechatErrcodeOf(error: unknown): number | null {
 }
 
 /** A WeChat errcode, as the contract wants the client to see it. */
-export function wechatError(api: string, errcode: number): AppError {
+export function wechatError(api: string, errcode: number, app: WechatAppKind = 'mini-program'): AppError {
   switch (errcode) {
     case 40029:
     case 40163:
@@ -56,9 +77,27 @@ export function wechatError(api: string, errcode: number): AppError {
         retryAfter: 60,
       });
   }
-  const fault = CONFIGURATION_ERRCODES[errcode];
+  const fault = CONFIGURATION_ERRCODES[app][errcode];
   if (fault) logger.error(`WeChat ${api} refused the service's credentials (errcode ${errcode}): ${fault}`);
   return new WechatErrcodeError(errcode, ErrorCode.WECHAT_ERROR, undefined, {
     data: { wechatErrcode: errcode },
   });
+}
+
+/**
+ * An errcode of an official-account call: the content refusals (40007, WeChat's errcode and errmsg
+ * in `data`), not a follower (40922), the customer-service window closed (40923), and otherwise as
+ * every WeChat call (wechatError).
+ */
+export function officialError(api: string, errcode: number, errmsg?: unknown): AppError {
+  if (CONTENT_REFUSED_ERRCODES.has(errcode)) {
+    return new WechatErrcodeError(errcode, ErrorCode.WECHAT_CONTENT_REFUSED, undefined, {
+      data: { wechatErrcode: errcode, wechatErrmsg: typeof errmsg === 'string' ? errmsg.slice(0, 512) : '' },
+    });
+  }
+  if (errcode === NOT_A_FOLLOWER_ERRCODE) return new WechatErrcodeError(errcode, ErrorCode.NOT_A_FOLLOWER);
+  if (WINDOW_CLOSED_ERRCODES.has(errcode)) {
+    return new WechatErrcodeError(errcode, ErrorCode.SERVICE_WINDOW_CLOSED);
+  }
+  return wechatError(api, errcode, 'official account');
 }

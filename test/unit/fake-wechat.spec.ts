@@ -1,6 +1,6 @@
 import { createDecipheriv, createHmac } from 'node:crypto';
 import { jest } from '@jest/globals';
-import { FakeWechat } from '../support/fake-wechat-http-api.js';
+import { FakeWechat, OFFICIAL_APP_ID, OFFICIAL_APP_SECRET } from '../support/fake-wechat-http-api.js';
 import {
   encryptRaw,
   encryptWechatData,
@@ -280,6 +280,158 @@ describe('FakeWechat', () => {
       });
       const bare = encryptWechatData({ a: 1 }, key, { appId: null });
       expect(JSON.parse(decrypt(bare.encryptedData, key, bare.iv))).toEqual({ a: 1 });
+    });
+  });
+
+  describe('the official account', () => {
+    const officialToken = async (): Promise<string> =>
+      (
+        (await (
+          await post('/cgi-bin/stable_token', {
+            grant_type: 'client_credential',
+            appid: OFFICIAL_APP_ID,
+            secret: OFFICIAL_APP_SECRET,
+            force_refresh: false,
+          })
+        ).json()) as Json
+      ).access_token as string;
+
+    it('hands the second app stable tokens of its own, each app refusing the other’s', async () => {
+      const mp = (await stableToken()).access_token as string;
+      const oa = await officialToken();
+      expect(oa).not.toBe(mp);
+      expect([fake.currentToken, fake.currentOfficialToken]).toEqual([mp, oa]);
+      expect(await get('/cgi-bin/user/info', { access_token: mp, openid: 'x' })).toMatchObject({
+        errcode: 40001,
+      });
+      expect(await get('/cgi-bin/user/info', { access_token: oa, openid: 'x' })).toEqual({
+        subscribe: 0,
+        openid: 'x',
+      });
+      const wrongSecret = await post('/cgi-bin/stable_token', {
+        grant_type: 'client_credential',
+        appid: OFFICIAL_APP_ID,
+        secret: SECRET,
+      });
+      expect(await wrongSecret.json()).toMatchObject({ errcode: 40125 });
+    });
+
+    it('plays the WeChat browser step of web sign-in on the service’s authorize link', () => {
+      const redirect = encodeURIComponent('https://api.example.com/api/v1/auth/wechat/oauth/callback');
+      const link = (query: string, tail = '#wechat_redirect') =>
+        `https://open.weixin.qq.com/connect/oauth2/authorize?${query}${tail}`;
+      const good = link(
+        `appid=${OFFICIAL_APP_ID}&redirect_uri=${redirect}&response_type=code&scope=snsapi_userinfo&state=abc123`,
+      );
+      const step = fake.authorize(good, { identity: { unionid: 'u_1' } });
+      const target = new URL(step.redirectTo);
+      expect(`${target.origin}${target.pathname}`).toBe(
+        'https://api.example.com/api/v1/auth/wechat/oauth/callback',
+      );
+      expect([target.searchParams.get('code'), target.searchParams.get('state')]).toEqual([
+        step.code,
+        'abc123',
+      ]);
+      expect(step.identity).toMatchObject({ scope: 'snsapi_userinfo', unionid: 'u_1' });
+      expect(fake.authorize(good, { consent: false }).redirectTo).toBe(
+        'https://api.example.com/api/v1/auth/wechat/oauth/callback?state=abc123',
+      );
+      expect(() => fake.authorize(good.replace('#wechat_redirect', ''))).toThrow(/wechat_redirect/);
+      expect(() =>
+        fake.authorize(
+          link(
+            `redirect_uri=${redirect}&appid=${OFFICIAL_APP_ID}&response_type=code&scope=snsapi_base&state=a`,
+          ),
+        ),
+      ).toThrow(/order/);
+      expect(() =>
+        fake.authorize(
+          link(
+            `appid=wx0000000000000000&redirect_uri=${redirect}&response_type=code&scope=snsapi_base&state=a`,
+          ),
+        ),
+      ).toThrow(/appid/);
+    });
+
+    it('answers a code once, with unionid only for snsapi_userinfo, and is_snapshotuser when asked', async () => {
+      const exchange = (code: string) =>
+        get('/sns/oauth2/access_token', {
+          appid: OFFICIAL_APP_ID,
+          secret: OFFICIAL_APP_SECRET,
+          code,
+          grant_type: 'authorization_code',
+        });
+      const base = fake.newOAuthCode({ openid: 'oa_1', unionid: 'u_1' });
+      const answer = await exchange(base);
+      expect(answer).toMatchObject({ openid: 'oa_1', scope: 'snsapi_base', expires_in: 7200 });
+      expect(answer.unionid).toBeUndefined();
+      expect(await exchange(base)).toMatchObject({ errcode: 40163 });
+      expect(await exchange('unknown')).toMatchObject({ errcode: 40029 });
+      expect(await exchange(fake.newOAuthCode({ scope: 'snsapi_userinfo', unionid: 'u_2' }))).toMatchObject({
+        unionid: 'u_2',
+      });
+      expect(await exchange(fake.newOAuthCode({ snapshot: true }))).toMatchObject({ is_snapshotuser: 1 });
+    });
+
+    it('refuses a menu as WeChat does, and reads it back with sub_button.list', async () => {
+      const token = await officialToken();
+      const create = async (button: unknown) =>
+        (await (await post('/cgi-bin/menu/create', { button }, { access_token: token })).json()) as Json;
+      expect(await create([])).toMatchObject({ errcode: 40016 });
+      expect(await create([{ type: 'click', name: '一二三四五六', key: 'k' }])).toMatchObject({
+        errcode: 40018,
+      });
+      expect(await create([{ name: 'a', sub_button: [] }])).toMatchObject({ errcode: 40023 });
+      expect(await create([{ name: 'a', sub_button: [{ type: 'view', name: 'b' }] }])).toMatchObject({
+        errcode: 40027,
+      });
+      expect(
+        await create([{ name: 'a', sub_button: [{ type: 'click', name: 'b', key: 'k' }] }]),
+      ).toMatchObject({
+        errcode: 0,
+      });
+      expect(await get('/cgi-bin/get_current_selfmenu_info', { access_token: token })).toEqual({
+        is_menu_open: 1,
+        selfmenu_info: {
+          button: [{ name: 'a', sub_button: { list: [{ type: 'click', name: 'b', key: 'k' }] } }],
+        },
+      });
+    });
+
+    it('hands out one jsapi_ticket with its remaining lifetime', async () => {
+      const token = await officialToken();
+      const first = await get('/cgi-bin/ticket/getticket', { access_token: token, type: 'jsapi' });
+      expect(first).toMatchObject({ errcode: 0, ticket: fake.currentTicket, expires_in: 7200 });
+      expect((await get('/cgi-bin/ticket/getticket', { access_token: token, type: 'jsapi' })).ticket).toBe(
+        first.ticket,
+      );
+      fake.expireTicket();
+      expect(
+        (await get('/cgi-bin/ticket/getticket', { access_token: token, type: 'jsapi' })).ticket,
+      ).not.toBe(first.ticket);
+    });
+
+    it('keeps the 48-hour window and the allowance of customer-service messages', async () => {
+      await fake.close();
+      fake = await FakeWechat.start({ appId: APP_ID, appSecret: SECRET, customMessageAllowance: 2 });
+      const token = await officialToken();
+      const send = async (touser: string) =>
+        (
+          (await (
+            await post(
+              '/cgi-bin/message/custom/send',
+              { touser, msgtype: 'text', text: { content: 'hi' } },
+              { access_token: token },
+            )
+          ).json()) as Json
+        ).errcode;
+      expect(await send('oa_stranger')).toBe(43004);
+      fake.follow('oa_x');
+      expect([await send('oa_x'), await send('oa_x'), await send('oa_x')]).toEqual([0, 0, 45047]);
+      fake.interact('oa_x', Date.now() - 48 * 3600_000 - 1000);
+      expect(await send('oa_x')).toBe(45015);
+      fake.unfollow('oa_x');
+      expect(await send('oa_x')).toBe(43004);
     });
   });
 });

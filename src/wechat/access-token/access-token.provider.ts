@@ -1,16 +1,24 @@
 import { randomUUID } from 'node:crypto';
-import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Logger } from '@nestjs/common';
 import { AppError } from '../../common/errors/app-error.js';
 import { ErrorCode } from '../../common/errors/error-code.js';
-import { wechatConfig, type WechatSlice } from '../../config/config.slices.js';
 import { MetricsService } from '../../metrics/metrics.service.js';
 import { TOKEN_ERRCODES } from '../wechat-errors.js';
-import {
-  ACCESS_TOKEN_STORE,
-  type AccessTokenStore,
-  type CachedAccessToken,
-} from './access-token-store.port.js';
+import type { AccessTokenStore, CachedAccessToken } from './access-token-store.port.js';
 import { StableTokenApi } from './stable-token-api.port.js';
+
+export interface AccessTokenProviderOptions {
+  /** The time limit of one operation needing the token (WECHAT_TIMEOUT_MS). */
+  timeoutMs: number;
+  /**
+   * What the provider holds, for its log lines and metrics: an app's access token (the default;
+   * lock waits are measured in wechat_access_token_lock_wait_seconds) or the official account's
+   * jsapi_ticket, which rides the same rules.
+   */
+  holds?: 'access token' | 'jsapi_ticket';
+  /** Names the app in log lines ("mini-program", "official account"). */
+  app?: string;
+}
 
 const FORCE_REFRESH_INTERVAL_MS = 30_000;
 /** How often a caller waiting for another's fetch tries the lock again. */
@@ -26,22 +34,29 @@ const RENEWAL_WINDOW_S = 300;
  * an owner and an expiry in the store), the others wait for the token to be stored.
  * `force_refresh` only when WeChat hands back the very token that just failed, and at most once per
  * 30 s (WeChat allows 20 a day).
+ *
+ * Each app has an instance of its own (WechatModule builds them: the mini-program's, the official
+ * account's), and so has the official account's jsapi_ticket, whose StableTokenApi is getticket:
+ * the same caching, lock and waiting, with no force_refresh since nothing ever reports a ticket
+ * refused.
  */
-@Injectable()
 export class AccessTokenProvider {
-  private readonly logger = new Logger('AccessToken');
+  private readonly logger: Logger;
   private inflight: Promise<string> | null = null;
   /** A crashed holder delays the others by at most this (docs/api.md: timeout + 2 s at most). */
   private readonly lockTtlMs: number;
+  private readonly holds: 'access token' | 'jsapi_ticket';
 
   constructor(
     private readonly api: StableTokenApi,
-    @Inject(ACCESS_TOKEN_STORE) private readonly store: AccessTokenStore,
+    private readonly store: AccessTokenStore,
     private readonly metrics: MetricsService,
-    /** The time limit of one operation needing the token (WECHAT_TIMEOUT_MS). */
-    @Inject(wechatConfig.KEY) { timeoutMs }: Pick<WechatSlice, 'timeoutMs'>,
+    { timeoutMs, holds = 'access token', app }: AccessTokenProviderOptions,
   ) {
     this.lockTtlMs = timeoutMs + 2000;
+    this.holds = holds;
+    const context = holds === 'access token' ? 'AccessToken' : 'JsapiTicket';
+    this.logger = new Logger(app ? `${context} (${app})` : context);
   }
 
   /** A usable token; `failed` is one that WeChat just refused, which must not be handed back. */
@@ -92,7 +107,7 @@ export class AccessTokenProvider {
       // not after a whole wait for a token that will never be stored.
       const stored = await this.store.waitForToken(Math.min(remaining, LOCK_RETRY_MS));
       if (stored && stored.token !== failed) {
-        this.metrics.accessTokenLockWaits.observe((performance.now() - waitStarted) / 1000);
+        this.observeLockWait(waitStarted);
         return stored.token;
       }
       // Nothing stored yet: the holder is still fetching, failed or crashed; try the lock again.
@@ -101,8 +116,14 @@ export class AccessTokenProvider {
   }
 
   private gaveUp(waitStarted: number): AppError {
-    this.metrics.accessTokenLockWaits.observe((performance.now() - waitStarted) / 1000);
+    this.observeLockWait(waitStarted);
     return new AppError(ErrorCode.WECHAT_TIMEOUT);
+  }
+
+  private observeLockWait(waitStarted: number): void {
+    if (this.holds === 'access token') {
+      this.metrics.accessTokenLockWaits.observe((performance.now() - waitStarted) / 1000);
+    }
   }
 
   private async fetch(deadline: number, failed?: string): Promise<CachedAccessToken> {

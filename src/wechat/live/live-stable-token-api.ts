@@ -1,24 +1,23 @@
-import { Inject, Injectable } from '@nestjs/common';
-import { wechatConfig, type WechatSlice } from '../../config/config.slices.js';
 import { MetricsService } from '../../metrics/metrics.service.js';
 import {
   StableTokenApi,
   type StableToken,
   type StableTokenRequest,
 } from '../access-token/stable-token-api.port.js';
-import { wechatError } from '../wechat-errors.js';
+import { wechatError, type WechatAppKind } from '../wechat-errors.js';
 import { WechatHttp } from './wechat-http.js';
 
 /**
  * `POST /cgi-bin/stable_token` over WechatHttp (its deadline, busy retries and circuit breaker),
- * never /cgi-bin/token, which would end the copies other services of the same app hold.
+ * never /cgi-bin/token, which would end the copies other services of the same app hold. One
+ * instance per app, each with that app's credentials (WechatModule builds them).
  */
-@Injectable()
 export class LiveStableTokenApi extends StableTokenApi {
   constructor(
     private readonly http: WechatHttp,
-    @Inject(wechatConfig.KEY) private readonly credentials: Pick<WechatSlice, 'appId' | 'appSecret'>,
+    private readonly credentials: { appId: string; appSecret: string },
     private readonly metrics: MetricsService,
+    private readonly app: WechatAppKind = 'mini-program',
   ) {
     super();
   }
@@ -40,7 +39,7 @@ export class LiveStableTokenApi extends StableTokenApi {
     const expiresIn = Number(answer.expires_in);
     if (answer.errcode || typeof accessToken !== 'string' || !accessToken || !(expiresIn > 0)) {
       this.metrics.accessTokenFetches.inc({ result: 'error' });
-      throw wechatError('stable_token', answer.errcode ?? 0);
+      throw wechatError('stable_token', answer.errcode ?? 0, this.app);
     }
     this.metrics.accessTokenFetches.inc({ result: forceRefresh ? 'forced' : 'ok' });
     return { accessToken, expiresIn };

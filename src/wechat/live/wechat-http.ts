@@ -23,6 +23,11 @@ export interface WechatRequest {
    * call to WeChat).
    */
   retryBusy?: boolean;
+  /**
+   * Fields of the answer holding 64-bit integers (a template message's msgid), read as their decimal
+   * text: JSON.parse would round them past 2^53.
+   */
+  integerStrings?: readonly string[];
 }
 
 /** WeChat answers errors as HTTP 200 `{errcode, errmsg}`; success may or may not carry errcode 0. */
@@ -168,8 +173,12 @@ export class WechatHttp implements OnApplicationShutdown {
     });
     const text = await response.body.text();
     if (response.statusCode >= 500) throw new TransportFailure('http_5xx', `HTTP ${response.statusCode}`);
+    let source = text;
+    for (const field of request.integerStrings ?? []) {
+      source = source.replace(new RegExp(`"${field}"\\s*:\\s*(-?\\d+)`, 'g'), `"${field}":"$1"`);
+    }
     try {
-      const parsed: unknown = JSON.parse(text);
+      const parsed: unknown = JSON.parse(source);
       if (parsed && typeof parsed === 'object' && !Array.isArray(parsed)) return parsed as WechatAnswer;
     } catch {
       // fall through

@@ -1,6 +1,4 @@
 import { createHash } from 'node:crypto';
-import { Inject, Injectable } from '@nestjs/common';
-import { wechatConfig, type WechatSlice } from '../../config/config.slices.js';
 import { StableTokenApi, type StableToken } from '../access-token/stable-token-api.port.js';
 
 /** WeChat's full lifetime of a stable token. */
@@ -9,13 +7,12 @@ const LIFETIME_S = 7200;
 /**
  * The sandbox's stable_token (WECHAT_MODE=sandbox): in process and deterministic, so that the token
  * path needs no WeChat and no network. The same app id gets the same token until a force_refresh
- * moves it on, as WeChat does.
+ * moves it on, as WeChat does. One instance per app (the mini-program's, the official account's).
  */
-@Injectable()
 export class SandboxStableTokenApi extends StableTokenApi {
   private generation = 0;
 
-  constructor(@Inject(wechatConfig.KEY) private readonly wechat: Pick<WechatSlice, 'appId'>) {
+  constructor(private readonly wechat: { appId: string }) {
     super();
   }
 

@@ -8,6 +8,7 @@ import type {
   WechatSession,
 } from '../wechat-client.port.js';
 import { wechatError } from '../wechat-errors.js';
+import { sandboxOfficialOpenid, sandboxUnionid } from './sandbox-identities.js';
 
 const digest = (text: string) => createHash('sha256').update(text).digest();
 
@@ -19,7 +20,9 @@ export function sandboxOpenid(code: string): string {
 /**
  * An in-process WeChat for local development (WECHAT_MODE=sandbox, refused in production), so a
  * front-end developer can log in as several users with made-up codes:
- * - any wx.login code is a user: the same code always gives the same openid and session key;
+ * - any wx.login code is a user: the same code always gives the same openid and session key, and
+ *   the unionid the sandbox official account gives the OAuth code of the same text
+ *   (sandbox-identities.ts), so that a mini-program user and a web sign-in can be linked;
  * - a code `errcode:<N>` (e.g. `errcode:40029`, `errcode:40226`, `errcode:45011`) answers as WeChat
  *   would with that errcode, on login and on the phone button alike;
  * - a phone code gives a Chinese mobile number derived from the code (`138xxxxxxxx`).
@@ -38,6 +41,7 @@ export class SandboxWechatClient implements WechatClient {
     return Promise.resolve({
       openid,
       sessionKey: digest(`session:${openid}`).subarray(0, 16).toString('base64'),
+      unionid: sandboxUnionid(sandboxOfficialOpenid(code)),
     });
   }
 
