@@ -74,6 +74,11 @@ export interface Operation {
   enveloped: boolean;
   /** A health probe: 2xx whenever the dependencies are up, whatever the request. */
   probe: boolean;
+  /**
+   * Answers in another party's protocol (WeChat Pay's notifications, the official account's
+   * callback): its own 4xx shapes, checked only for "never 5xx" and that shape.
+   */
+  foreign: boolean;
   /** HTTP statuses the document lists for it. */
   documented: number[];
 }
@@ -82,6 +87,8 @@ const METHODS = ['get', 'put', 'post', 'delete', 'patch', 'options', 'head', 'tr
 const API = '/api/v1/';
 /** Probes stay outside the envelope by contract, whatever the document says. */
 const UNENVELOPED = /^\/api\/v1\/health(\/|$)/;
+/** Routes WeChat calls, answered as WeChat reads them, by contract. */
+const FOREIGN = /^\/api\/v1\/(pay\/(refund-)?notify|wechat\/official\/callback)$/;
 
 export function operationsOf(doc: OpenApiDocument): Operation[] {
   const operations: Operation[] = [];
@@ -104,8 +111,10 @@ export function operationsOf(doc: OpenApiDocument): Operation[] {
         body: bodySchema && resolve(doc, bodySchema),
         secured: security.length > 0 && security.every((req) => Object.keys(req).length > 0),
         adminOnly: (op.tags ?? []).includes('admin') || /\b40300\b/.test(responses['403']?.description ?? ''),
-        enveloped: template.startsWith(API) && !UNENVELOPED.test(template) && jsonContent,
+        enveloped:
+          template.startsWith(API) && !UNENVELOPED.test(template) && !FOREIGN.test(template) && jsonContent,
         probe: UNENVELOPED.test(template),
+        foreign: FOREIGN.test(template),
         documented: Object.keys(responses)
           .map(Number)
           .filter((n) => Number.isInteger(n)),

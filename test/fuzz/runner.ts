@@ -367,6 +367,8 @@ function expectationFor(f: Fuzz, op: Operation, c: FuzzCase, b: Built): Expectat
   if (UNREADABLE_TARGET.test(b.req.target)) {
     return { codes: [40000], why: 'its target holds characters a URL cannot hold unencoded' };
   }
+  // What WeChat's own routes answer past the parser is theirs to shape (foreignProblems).
+  if (op.foreign) return undefined;
   const others = f.operations.filter((o) => o !== op && matchesTemplate(o.template, b.path));
   if (others.some((o) => !/\{/.test(o.template))) return undefined; // an id like `me` names another route
   if (!matchesTemplate(op.template, b.path)) {
@@ -448,7 +450,9 @@ function checkAnswer(
   }
 
   let code: number | undefined;
-  const enveloped = status >= 400 || op.enveloped;
+  const foreign = op.foreign && !looksEnveloped(res);
+  if (foreign) problems.push(...foreignProblems(res));
+  const enveloped = !foreign && (status >= 400 || op.enveloped);
   if (enveloped) {
     const type = res.headers['content-type'] ?? '';
     if (!/^application\/json\b/i.test(type))
@@ -552,6 +556,35 @@ function checkAnswer(
       );
   }
   return problems;
+}
+
+/** An answer of the service's own envelope (the parser's refusals, unknown routes). */
+function looksEnveloped(res: RawResponse): boolean {
+  const parsed = tryParse(res.text);
+  return parsed.ok && typeof (parsed.value as { code?: unknown } | null)?.code === 'number';
+}
+
+/**
+ * The shapes WeChat reads: nothing (204), WeChat Pay's `{"code":"FAIL","message"}`, or the
+ * callback's plain text or XML.
+ */
+function foreignProblems(res: RawResponse): string[] {
+  if (res.body.length === 0) return [];
+  const type = res.headers['content-type'] ?? '';
+  if (/^application\/json\b/i.test(type)) {
+    const parsed = tryParse(res.text);
+    const body = parsed.ok ? (parsed.value as Record<string, unknown> | null) : null;
+    const fail =
+      body !== null &&
+      typeof body === 'object' &&
+      Object.keys(body).sort().join(',') === 'code,message' &&
+      body.code === 'FAIL' &&
+      typeof body.message === 'string' &&
+      body.message !== '';
+    return fail ? [] : [`a JSON answer that is not {"code":"FAIL","message"}: ${res.text.slice(0, 120)}`];
+  }
+  if (/^text\/(plain|xml)\b/i.test(type)) return [];
+  return [`Content-Type ${JSON.stringify(type || null)} on a route WeChat reads`];
 }
 
 // ------------------------------------------------------------------ one case
