@@ -47,7 +47,7 @@ describe('checkAllowedPageUrl', () => {
     expect(codeOf('https://h5.example.com/', [])).toBe(ErrorCode.REDIRECT_NOT_ALLOWED);
   });
 
-  it.each([
+  it.each<[unknown, string]>([
     ['https://h5.example.com/#/home', 'a fragment'],
     ['https://h5.example.com/#', 'an empty fragment'],
     [`https://h5.example.com/${'a'.repeat(1025 - 'https://h5.example.com/'.length)}`, '1,025 characters'],
