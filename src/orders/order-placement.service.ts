@@ -115,12 +115,6 @@ export class OrderPlacement {
     if (unavailable.length > 0) {
       throw new AppError(ErrorCode.PRODUCT_UNAVAILABLE, undefined, { data: { productIds: unavailable } });
     }
-    const short = await this.products.reserve(request.items, tx);
-    if (short.length > 0) {
-      // In the request's order, whatever order the repository took the lines in.
-      const productIds = ids.filter((id) => short.includes(id));
-      throw new AppError(ErrorCode.OUT_OF_STOCK, undefined, { data: { productIds } });
-    }
     const now = new Date();
     const id = randomUUID();
     const items: OrderItemEntity[] = request.items.map((line, position) => {
@@ -167,6 +161,15 @@ export class OrderPlacement {
       updatedAt: now,
     };
     if ((await this.transitions.create(order, items, meta, tx)) === 'duplicate') throw new Taken();
+    // The stock last: its conditional update locks the product's row until the commit, and every
+    // order of a popular product queues on that row, so it is held for one statement and the commit
+    // rather than for the inserts too (a shortfall rolls the inserts back all the same).
+    const short = await this.products.reserve(request.items, tx);
+    if (short.length > 0) {
+      // In the request's order, whatever order the repository took the lines in.
+      const productIds = ids.filter((id) => short.includes(id));
+      throw new AppError(ErrorCode.OUT_OF_STOCK, undefined, { data: { productIds } });
+    }
     return order;
   }
 }
