@@ -13,8 +13,13 @@ import { AccessGuard } from './guards/access.guard.js';
 import { JwtStrategy } from './guards/jwt.strategy.js';
 import { MetricsModule } from '../metrics/metrics.module.js';
 import { RateLimitModule } from '../rate-limit/rate-limit.module.js';
+import { RedisConnections } from '../redis/redis-connections.js';
+import { RedisModule } from '../redis/redis.module.js';
 import { SessionKeysModule } from '../session-keys/session-keys.module.js';
 import { SessionsModule } from '../sessions/sessions.module.js';
+import { OAuthController } from './oauth.controller.js';
+import { OAuthService } from './oauth/oauth.service.js';
+import { MemoryOneTimeStore, OneTimeStore, RedisOneTimeStore } from './oauth/one-time-store.js';
 import { AccessTokenService } from './tokens/access-token.service.js';
 import { jwtModuleOptions } from './tokens/jwt-options.js';
 
@@ -33,8 +38,22 @@ import { jwtModuleOptions } from './tokens/jwt-options.js';
     SessionsModule,
     WechatModule,
     AuditModule,
+    RedisModule,
   ],
-  controllers: [AuthController],
-  providers: [AuthService, AccessTokenService, JwtStrategy, { provide: APP_GUARD, useClass: AccessGuard }],
+  controllers: [AuthController, OAuthController],
+  providers: [
+    AuthService,
+    AccessTokenService,
+    JwtStrategy,
+    { provide: APP_GUARD, useClass: AccessGuard },
+    OAuthService,
+    // The web sign-in's states and tickets: shared by every instance with REDIS_URL.
+    {
+      provide: OneTimeStore,
+      inject: [RedisConnections],
+      useFactory: (redis: RedisConnections): OneTimeStore =>
+        redis.client ? new RedisOneTimeStore(redis) : new MemoryOneTimeStore(),
+    },
+  ],
 })
 export class AuthModule {}

@@ -7,6 +7,7 @@ import type { RequestMeta } from '../common/http/request-meta.js';
 import { authConfig, wechatConfig } from '../config/config.slices.js';
 import { MetricsService } from '../metrics/metrics.service.js';
 import { SessionKeysService } from '../session-keys/session-keys.service.js';
+import type { UserEntity } from '../users/user.entity.js';
 import { toUserView } from '../users/user-view.js';
 import { UsersService } from '../users/users.service.js';
 import { sandboxOpenid } from '../wechat/sandbox/sandbox-wechat-client.js';
@@ -83,15 +84,31 @@ export class AuthService {
         detail: 'user->admin (ADMIN_OPENIDS)',
       });
     }
+    return this.openSession(user, created, meta, { sessionKey: wechatSession.sessionKey });
+  }
+
+  /**
+   * Our own login for a user already found: a session (and the MP session key), the last look at
+   * the user's status, the audit entries, the tokens. 'erased' when an erasure committed meanwhile
+   * (the session is then revoked); a disable that did is refused with 40301. The web sign-in's
+   * exchange ends here too, with `via: 'oauth'` and no session key.
+   */
+  async openSession(
+    user: UserEntity,
+    created: boolean,
+    meta: RequestMeta,
+    options: { sessionKey?: string; via?: 'mp' | 'oauth' } = {},
+  ): Promise<LoginView | 'erased'> {
+    const { sessionKey, via = 'mp' } = options;
     // Each of these writes is batched with those of concurrent logins (database/batching.ts). Not
     // one transaction: a failure part-way leaves at most a key or a session whose tokens were never
     // handed out, and the client simply logs in again.
     const [, session] = await Promise.all([
-      this.sessionKeys.save(user.id, wechatSession.sessionKey),
+      sessionKey === undefined ? undefined : this.sessionKeys.save(user.id, sessionKey),
       this.sessions.create(user.id, meta),
     ]);
-    // A disable or erasure may have committed since the user was read above: either it revoked
-    // this new session, or this read (which waits for it) sees its outcome.
+    // A disable or erasure may have committed since the user was read: either it revoked this new
+    // session, or this read (which waits for it) sees its outcome.
     const status = await this.users.statusAfterLogin(user.id);
     if (status !== 'active') {
       await this.sessions.revoke(session.sessionId, status === 'disabled' ? 'disabled' : 'erased');
@@ -99,13 +116,13 @@ export class AuthService {
         await this.audit.record('login_refused', { userId: user.id, meta, detail: 'disabled' });
         throw new AppError(ErrorCode.USER_DISABLED);
       }
-      await this.sessionKeys.delete(user.id);
+      if (sessionKey !== undefined) await this.sessionKeys.delete(user.id);
       return 'erased';
     }
     const entry = { userId: user.id, sessionId: session.sessionId, meta };
     await Promise.all([
-      created ? this.audit.record('user_created', entry) : undefined,
-      this.audit.record('login', entry),
+      created && via === 'mp' ? this.audit.record('user_created', entry) : undefined,
+      this.audit.record(via === 'mp' ? 'login' : 'oauth_login', entry),
     ]);
     return { ...this.tokensFor(session), user: toUserView(user), isNewUser: created };
   }
