@@ -15,6 +15,8 @@ import { dataSourceOptions } from './database/data-source.options.js';
 import { MigrationRunner } from './database/migration-runner.js';
 import { HealthModule } from './health/health.module.js';
 import { MetricsModule } from './metrics/metrics.module.js';
+import { OfficialJssdkModule } from './official-account/jssdk/official-jssdk.module.js';
+import { OfficialMenuModule } from './official-account/menu/official-menu.module.js';
 import { OrdersModule } from './orders/orders.module.js';
 import { PaymentsModule } from './payments/payments.module.js';
 import { ProductsModule } from './products/products.module.js';
@@ -66,6 +68,8 @@ export class AppModule {
         OrdersModule.register({ sandboxPay: config.wechatPay.mode === 'sandbox' }),
         AuthModule,
         WechatDataModule,
+        OfficialJssdkModule,
+        OfficialMenuModule,
         HealthModule,
       ],
       providers: [

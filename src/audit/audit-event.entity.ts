@@ -26,6 +26,8 @@ export type AuditEventType =
   | 'refund_succeeded'
   | 'refund_failed'
   | 'notify_rejected'
+  // The official account's menu, set by an admin.
+  | 'menu_set'
   // The official account's keyword rules (admin).
   | 'auto_reply_created'
   | 'auto_reply_changed'

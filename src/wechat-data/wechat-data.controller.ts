@@ -16,7 +16,11 @@ export class WechatDataController {
   @Post('decrypt')
   @HttpCode(200)
   @RateLimit('wechat_user')
-  @ApiEnvelope(null, [ErrorCode.WECHAT_APPID_MISMATCH, ErrorCode.WECHAT_SESSION_KEY_STALE])
+  @ApiEnvelope(null, [
+    ErrorCode.WECHAT_APPID_MISMATCH,
+    ErrorCode.WECHAT_DATA_NOT_CURRENT,
+    ErrorCode.WECHAT_SESSION_KEY_STALE,
+  ])
   decrypt(@CurrentUser() user: AuthUser, @Body() body: DecryptDto): Promise<Record<string, unknown>> {
     return this.data.decryptForUser(user.userId, body.encryptedData, body.iv);
   }

@@ -72,39 +72,71 @@ describe('POST /api/v1/wechat/decrypt', () => {
     expectError(await decrypt(encryptWechatData({ a: 1 }, login.sessionKey, { appId: null })), 40002);
   });
 
-  it('answers 40104 for data that does not decrypt with the session key', async () => {
-    const block = encryptWechatData({ a: 1 }, randomSessionKey(), { appId: APP_ID });
-    expectError(await decrypt(block), 40104);
-  });
+  describe('data that does not decrypt: WeChat is asked about the stored key (checksession)', () => {
+    beforeEach(() => h.fake.reset());
 
-  it('answers 40104 for data that decrypts to something other than UTF-8 JSON', async () => {
-    const iv = randomBytes(16).toString('base64');
-    expectError(
-      await decrypt({ encryptedData: encryptRaw('hello, not json', login.sessionKey, iv), iv }),
-      40104,
-    );
-    const notUtf8 = Buffer.from([0xff, 0xfe, 0x7b, 0x22, 0x61, 0x22, 0x3a, 0x31, 0x7d, 0xc3, 0x28]);
-    expectError(await decrypt({ encryptedData: encryptRaw(notUtf8, login.sessionKey, iv), iv }), 40104);
-  });
+    it('answers 400 / 40003 when WeChat confirms the key current: the data is older than the login', async () => {
+      const block = encryptWechatData({ a: 1 }, randomSessionKey(), { appId: APP_ID });
+      expectError(await decrypt(block), 40003);
+      const [check] = h.fake.requests('checksession');
+      expect(h.fake.calls('checksession')).toBe(1);
+      expect(check.query).toMatchObject({ openid: login.openid, sig_method: 'hmac_sha256' });
+      expect(check.errcode).toBe(0);
+    });
 
-  it('follows the session key a new wx.login hands out', async () => {
-    const user = await h.login();
-    const oldKey = user.sessionKey;
-    h.fake.rotateSessionKey(user.openid);
-    const again = await h.login(user.openid);
-    expect(again.sessionKey).not.toBe(oldKey);
+    it('answers 40003 for data that decrypts to something other than UTF-8 JSON', async () => {
+      const iv = randomBytes(16).toString('base64');
+      expectError(
+        await decrypt({ encryptedData: encryptRaw('hello, not json', login.sessionKey, iv), iv }),
+        40003,
+      );
+      const notUtf8 = Buffer.from([0xff, 0xfe, 0x7b, 0x22, 0x61, 0x22, 0x3a, 0x31, 0x7d, 0xc3, 0x28]);
+      expectError(await decrypt({ encryptedData: encryptRaw(notUtf8, login.sessionKey, iv), iv }), 40003);
+    });
 
-    const fresh = encryptWechatData({ fresh: true }, again.sessionKey, { appId: APP_ID });
-    expect(expectOk(await decrypt(fresh, again))).toEqual({ fresh: true });
-    const stale = encryptWechatData({ fresh: false }, oldKey, { appId: APP_ID });
-    expectError(await decrypt(stale, again), 40104);
-  });
+    it('answers 401 / 40104 when WeChat calls the stored key stale (87009): wx.login again', async () => {
+      const user = await h.login();
+      h.fake.rotateSessionKey(user.openid); // a wx.login elsewhere that never reached this service
+      const block = encryptWechatData({ a: 1 }, h.fake.sessionKeyOf(user.openid), { appId: APP_ID });
+      expectError(await decrypt(block, user), 40104);
+      expect(h.fake.requests('checksession').map((r) => r.errcode)).toEqual([87009]);
+    });
 
-  it('decrypts only with the caller’s own session key', async () => {
-    const other = await h.login();
-    const block = encryptWechatData({ mine: true }, other.sessionKey, { appId: APP_ID });
-    expectError(await decrypt(block), 40104);
-    expect(expectOk(await decrypt(block, other))).toEqual({ mine: true });
+    it.each([
+      ['another errcode', () => h.fake.failNext('checksession', 40013)],
+      ['HTTP 500', () => h.fake.http500Next('checksession')],
+      ['a dropped connection', () => h.fake.dropNext('checksession')],
+    ])('answers 40104 when checksession gives no clear answer (%s)', async (_what, fail) => {
+      fail();
+      const block = encryptWechatData({ a: 1 }, randomSessionKey(), { appId: APP_ID });
+      expectError(await decrypt(block), 40104);
+      expect(h.fake.calls('checksession')).toBe(1);
+    });
+
+    it('asks nothing when the data decrypts', async () => {
+      expectOk(await decrypt(encryptWechatData({ a: 1 }, login.sessionKey, { appId: APP_ID })));
+      expect(h.fake.calls('checksession')).toBe(0);
+    });
+
+    it('follows the session key a new wx.login hands out: data under the old one is 40003', async () => {
+      const user = await h.login();
+      const oldKey = user.sessionKey;
+      h.fake.rotateSessionKey(user.openid);
+      const again = await h.login(user.openid);
+      expect(again.sessionKey).not.toBe(oldKey);
+
+      const fresh = encryptWechatData({ fresh: true }, again.sessionKey, { appId: APP_ID });
+      expect(expectOk(await decrypt(fresh, again))).toEqual({ fresh: true });
+      const stale = encryptWechatData({ fresh: false }, oldKey, { appId: APP_ID });
+      expectError(await decrypt(stale, again), 40003);
+    });
+
+    it('decrypts only with the caller’s own session key', async () => {
+      const other = await h.login();
+      const block = encryptWechatData({ mine: true }, other.sessionKey, { appId: APP_ID });
+      expectError(await decrypt(block), 40003);
+      expect(expectOk(await decrypt(block, other))).toEqual({ mine: true });
+    });
   });
 
   it('needs a bearer token', async () => {
@@ -131,10 +163,10 @@ describe('POST /api/v1/wechat/decrypt', () => {
     ['an iv that is not base64', { iv: '%%%%not base64%%%%' }],
     ['data that is not base64', { encryptedData: '***' }],
     ['data of 5 bytes', { encryptedData: randomBytes(5).toString('base64') }],
-  ])('answers 400 / 40000 or 401 / 40104 for %s, never 5xx', async (_label, change) => {
+  ])('answers 400 / 40000, 400 / 40003 or 401 / 40104 for %s, never 5xx', async (_label, change) => {
     const block = encryptWechatData({ a: 1 }, login.sessionKey, { appId: APP_ID });
     const res = await decrypt({ ...block, ...change });
-    expect([400, 401]).toContain(res.status);
-    expectError(res, res.status === 400 ? 40000 : 40104);
+    expect([40000, 40003, 40104]).toContain(res.body?.code);
+    expectError(res, res.body.code as number);
   });
 });
