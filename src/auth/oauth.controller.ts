@@ -1,9 +1,10 @@
-import { Body, Controller, Get, HttpCode, Post, Query, Req, Res } from '@nestjs/common';
+import { applyDecorators, Body, Controller, Get, HttpCode, Post, Query, Req, Res } from '@nestjs/common';
 import { ApiOperation, ApiQuery, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Public } from '../common/auth/decorators.js';
 import { ApiEnvelope } from '../common/envelope/api-envelope.decorator.js';
 import { RawResponse } from '../common/envelope/envelope.js';
+import { errorResponses } from '../common/envelope/route-errors.js';
 import { ErrorCode } from '../common/errors/error-code.js';
 import { ReqMeta, requestMetaOf, type RequestMeta } from '../common/http/request-meta.js';
 import { RateLimit } from '../rate-limit/rate-limit.guard.js';
@@ -12,7 +13,24 @@ import { LoginView } from './dto/auth.dto.js';
 import { OAuthAuthorizeQuery, OAuthExchangeDto } from './dto/oauth.dto.js';
 import { OAuthService } from './oauth/oauth.service.js';
 
-const ENVELOPED_ERROR = { description: 'the envelope with one of the codes named' };
+/**
+ * The refusals of a route answering outside the envelope on success: they are envelopes, documented
+ * as every enveloped route's are (the document's completion skips raw routes, so they are listed here).
+ */
+function ApiEnvelopedErrors(...codes: ErrorCode[]) {
+  const all = [
+    ...codes,
+    ErrorCode.RATE_LIMITED,
+    ErrorCode.NOT_FOUND,
+    ErrorCode.INTERNAL,
+    ErrorCode.DEPENDENCY_UNAVAILABLE,
+  ];
+  return applyDecorators(
+    ...Object.entries(errorResponses(all)).map(([status, response]) =>
+      ApiResponse({ status: Number(status), ...response }),
+    ),
+  );
+}
 
 /**
  * Web sign-in through the official account (WeChat's 网页授权). authorize and callback answer with
@@ -33,10 +51,7 @@ export class OAuthController {
     summary: 'Start a web sign-in: 302 to WeChat’s authorize page, with a state bound to a cookie',
   })
   @ApiResponse({ status: 302, description: 'to open.weixin.qq.com; sets the wxb_oauth cookie' })
-  @ApiResponse({ status: 400, ...ENVELOPED_ERROR, description: 'code 40000 (redirect, scope) / 40004' })
-  @ApiResponse({ status: 404, ...ENVELOPED_ERROR, description: 'code 40400: no official account' })
-  @ApiResponse({ status: 429, ...ENVELOPED_ERROR, description: 'code 42900' })
-  @ApiResponse({ status: 503, ...ENVELOPED_ERROR, description: 'code 50300' })
+  @ApiEnvelopedErrors(ErrorCode.VALIDATION_FAILED, ErrorCode.REDIRECT_NOT_ALLOWED)
   async authorize(
     @Query() query: OAuthAuthorizeQuery,
     @Req() request: FastifyRequest,
@@ -68,10 +83,7 @@ export class OAuthController {
   @ApiQuery({ name: 'code', required: false, description: 'absent when the person refused' })
   @ApiQuery({ name: 'state', required: true })
   @ApiResponse({ status: 302, description: 'to the redirect given to authorize, #ticket=T or #error=CODE' })
-  @ApiResponse({ status: 400, ...ENVELOPED_ERROR, description: 'code 40005: the state (not spent)' })
-  @ApiResponse({ status: 404, ...ENVELOPED_ERROR, description: 'code 40400: no official account' })
-  @ApiResponse({ status: 429, ...ENVELOPED_ERROR, description: 'code 42900' })
-  @ApiResponse({ status: 503, ...ENVELOPED_ERROR, description: 'code 50300' })
+  @ApiEnvelopedErrors(ErrorCode.OAUTH_STATE_INVALID)
   async callback(@Req() request: FastifyRequest, @Res() reply: FastifyReply): Promise<void> {
     const query = (request.query ?? {}) as Record<string, unknown>;
     const location = await this.oauth.callback(
@@ -87,7 +99,11 @@ export class OAuthController {
   @RateLimit('login')
   @HttpCode(200)
   @ApiOperation({ summary: 'The one-time ticket → our own tokens, as the mini-program login answers' })
-  @ApiEnvelope(LoginView, [ErrorCode.OAUTH_TICKET_INVALID, ErrorCode.USER_DISABLED])
+  @ApiEnvelope(LoginView, [
+    ErrorCode.OAUTH_TICKET_INVALID,
+    ErrorCode.USER_DISABLED,
+    ErrorCode.NOT_FOUND, // no official account
+  ])
   exchange(@Body() body: OAuthExchangeDto, @ReqMeta() meta: RequestMeta): Promise<LoginView> {
     return this.oauth.exchange(body.ticket, meta);
   }
