@@ -1,4 +1,6 @@
 import { AuditEventEntity } from './audit/audit-event.entity.js';
+import { MessageEntity } from './messages/message.entity.js';
+import { SubscriptionQuotaEntity } from './messages/subscription-quota.entity.js';
 import { AutoReplyEntity } from './official-account/auto-replies/auto-reply.entity.js';
 import { FollowerEntity } from './official-account/followers/follower.entity.js';
 import { OrderItemEntity } from './orders/order-item.entity.js';
@@ -25,4 +27,6 @@ export const ENTITIES = [
   RefundEntity,
   FollowerEntity,
   AutoReplyEntity,
+  MessageEntity,
+  SubscriptionQuotaEntity,
 ];

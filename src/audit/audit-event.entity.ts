@@ -15,6 +15,11 @@ export type AuditEventType =
   // Identities: a web sign-in (official account), and an openid gained through the unionid.
   | 'oauth_login'
   | 'identity_linked'
+  // Messages: a subscribe message queued by an admin and sent by the worker; OA messages sent.
+  | 'subscribe_message_queued'
+  | 'subscribe_message_sent'
+  | 'template_message_sent'
+  | 'cs_message_sent'
   // The shop: one per change of an order's state, or per refused payment notification.
   | 'order_created'
   | 'order_paid'
