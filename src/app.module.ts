@@ -14,6 +14,8 @@ import { sliceFactories } from './config/config.slices.js';
 import { dataSourceOptions } from './database/data-source.options.js';
 import { MigrationRunner } from './database/migration-runner.js';
 import { HealthModule } from './health/health.module.js';
+import { JobsModule } from './jobs/jobs.module.js';
+import { MessagesModule } from './messages/messages.module.js';
 import { MetricsModule } from './metrics/metrics.module.js';
 import { OfficialJssdkModule } from './official-account/jssdk/official-jssdk.module.js';
 import { OfficialMenuModule } from './official-account/menu/official-menu.module.js';
@@ -61,6 +63,7 @@ export class AppModule {
         SecurityModule,
         RateLimitModule,
         AuditModule,
+        JobsModule.register({ redisUrl: config.redis.url }),
         WechatModule,
         PaymentsModule,
         UsersModule,
@@ -68,6 +71,7 @@ export class AppModule {
         OrdersModule.register({ sandboxPay: config.wechatPay.mode === 'sandbox' }),
         AuthModule,
         WechatDataModule,
+        MessagesModule,
         OfficialJssdkModule,
         OfficialMenuModule,
         HealthModule,

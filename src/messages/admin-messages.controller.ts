@@ -1,21 +1,13 @@
-import { applyDecorators, Body, Controller, Get, HttpCode, Param, Post, SetMetadata } from '@nestjs/common';
-import { ApiBearerAuth, ApiExtraModels, ApiResponse, ApiTags, getSchemaPath } from '@nestjs/swagger';
+import { Body, Controller, Get, HttpCode, Param, Post } from '@nestjs/common';
+import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import { CurrentUser, Roles, type AuthUser } from '../common/auth/decorators.js';
-import { ApiEnvelope, envelopeOf, HANDLER_ERRORS_KEY } from '../common/envelope/api-envelope.decorator.js';
+import { ApiEnvelope } from '../common/envelope/api-envelope.decorator.js';
 import { ErrorCode } from '../common/errors/error-code.js';
 import { ReqMeta, type RequestMeta } from '../common/http/request-meta.js';
 import { SubscribeMessageDto } from './dto/subscribe-message.dto.js';
 import { MessageIdPipe } from './message-id.pipe.js';
 import { MessageView, toMessageView } from './message-view.js';
 import { SubscribeMessages } from './subscribe-messages.service.js';
-
-/** The answer documented as 202 Accepted (queued, not yet sent), with the handler's own codes. */
-const ApiAccepted = (errors: ErrorCode[]) =>
-  applyDecorators(
-    ApiExtraModels(MessageView),
-    ApiResponse({ status: 202, schema: envelopeOf({ $ref: getSchemaPath(MessageView) }) }),
-    SetMetadata(HANDLER_ERRORS_KEY, errors),
-  );
 
 @ApiTags('admin')
 @ApiBearerAuth()
@@ -26,13 +18,18 @@ export class AdminMessagesController {
 
   @Post('subscribe')
   @HttpCode(202)
-  @ApiAccepted([
-    ErrorCode.IDEMPOTENCY_KEY_REUSED,
-    ErrorCode.NOT_FOUND,
-    ErrorCode.NO_IDENTITY_IN_APP,
-    ErrorCode.SUBSCRIBE_QUOTA_EXHAUSTED,
-    ErrorCode.CONFLICT,
-  ])
+  @ApiEnvelope(
+    MessageView,
+    [
+      ErrorCode.IDEMPOTENCY_KEY_REUSED,
+      ErrorCode.NOT_FOUND,
+      ErrorCode.NO_IDENTITY_IN_APP,
+      ErrorCode.SUBSCRIBE_QUOTA_EXHAUSTED,
+      ErrorCode.CONFLICT,
+    ],
+    // Accepted: queued, sent by the worker afterwards.
+    { status: 202 },
+  )
   async subscribe(
     @CurrentUser() auth: AuthUser,
     @Body() body: SubscribeMessageDto,

@@ -5,6 +5,7 @@ import { ApiEnvelope } from '../common/envelope/api-envelope.decorator.js';
 import { ErrorCode } from '../common/errors/error-code.js';
 import { ReqMeta, type RequestMeta } from '../common/http/request-meta.js';
 import { CustomerServiceMessageDto, TemplateMessageDto } from './dto/official-messages.dto.js';
+import { OfficialAccountRoute } from '../wechat/official-account-gate.js';
 import { OfficialMessages } from './official-messages.service.js';
 
 class TemplateSentView {
@@ -24,6 +25,8 @@ const WECHAT_FAILURES = [
 @ApiTags('admin')
 @ApiBearerAuth()
 @Roles('admin')
+// Without an official account these routes are not found (before authentication and the body).
+@OfficialAccountRoute()
 @Controller('admin/official')
 export class AdminOfficialMessagesController {
   constructor(private readonly official: OfficialMessages) {}
