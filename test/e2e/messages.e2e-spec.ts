@@ -20,7 +20,12 @@ import {
   type Harness,
   type LoginResult,
 } from '../support/app-harness.js';
-import type { ReceivedRequest } from '../support/fake-wechat-http-api.js';
+import {
+  OFFICIAL_APP_ID,
+  OFFICIAL_APP_SECRET,
+  type ReceivedRequest,
+} from '../support/fake-wechat-http-api.js';
+import { APP_ID } from '../support/app-harness.js';
 
 const API = '/api/v1';
 const SUBSCRIPTIONS = `${API}/messages/subscriptions`;
@@ -531,5 +536,146 @@ describe('subscribe messages', () => {
       expect.arrayContaining(['subscribe_message_queued', 'subscribe_message_sent']),
     );
     expect(JSON.stringify(entries)).not.toContain(DATA.thing1.value);
+  });
+});
+
+describe('template and customer-service messages of the official account', () => {
+  const TEMPLATES = `${API}/admin/official/template-messages`;
+  const CS = `${API}/admin/official/cs-messages`;
+  const DAY_MS = 24 * 3600 * 1000;
+  let h: Harness;
+  let admin: LoginResult;
+
+  /** A user who signed in on the web (an OA openid, no mini-program openid); followed when asked. */
+  const webUser = async (follows = true, lastInteraction = Date.now()) => {
+    const oaOpenid = `oa_${randomUUID().replace(/-/g, '')}`;
+    const { user } = await h.app
+      .get(UsersService)
+      .signInWithOaOpenid(oaOpenid, undefined, {}, { ip: '127.0.0.1', requestId: 'e2e', userAgent: null });
+    if (follows) h.fake.follow(oaOpenid, { at: lastInteraction });
+    return { id: user.id, oaOpenid };
+  };
+  const template = (body: Record<string, unknown>, by: LoginResult = admin) =>
+    h.http().post(TEMPLATES).set('Authorization', by.bearer).send(body);
+  const cs = (body: Record<string, unknown>, by: LoginResult = admin) =>
+    h.http().post(CS).set('Authorization', by.bearer).send(body);
+
+  beforeAll(async () => {
+    h = await startHarness({
+      env: {
+        WECHAT_OA_APP_ID: OFFICIAL_APP_ID,
+        WECHAT_OA_APP_SECRET: OFFICIAL_APP_SECRET,
+        WECHAT_OA_TOKEN: 'msgtest',
+        PUBLIC_BASE_URL: 'https://api.example.com',
+      },
+    });
+    admin = await h.loginAdmin();
+  });
+  afterAll(async () => {
+    await h?.close();
+  });
+
+  it('sends a template message to the OA openid and answers WeChat’s msgid as a string', async () => {
+    const user = await webUser();
+    const data = expectOk(
+      await template({
+        userId: user.id,
+        templateId: 'TM00015',
+        data: { keyword1: { value: '巧克力' } },
+        url: 'https://h5.example.com/orders/1',
+        miniprogram: { pagepath: 'pages/orders/detail?id=1' },
+      }),
+    );
+    expect(Object.keys(data)).toEqual(['wechatMsgId']);
+    expect(typeof data.wechatMsgId).toBe('string');
+    const [sent] = h.fake.templateMessages().filter((m) => m.touser === user.oaOpenid);
+    expect(sent).toMatchObject({
+      templateId: 'TM00015',
+      msgid: data.wechatMsgId,
+      data: { keyword1: { value: '巧克力' } },
+      url: 'https://h5.example.com/orders/1',
+      miniprogram: { appid: APP_ID, pagepath: 'pages/orders/detail?id=1' },
+    });
+    expect(sent.clientMsgId).toMatch(/^[0-9a-f]{32}$/);
+    // Another request is another message, with its own client_msg_id.
+    expectOk(await template({ userId: user.id, templateId: 'TM00015', data: { keyword1: { value: 'x' } } }));
+    const both = h.fake.templateMessages().filter((m) => m.touser === user.oaOpenid);
+    expect(both).toHaveLength(2);
+    expect(both[1].clientMsgId).not.toBe(both[0].clientMsgId);
+  });
+
+  it('keeps one client_msg_id across the calls WeChat made it repeat', async () => {
+    const user = await webUser();
+    // The first call meets a stale token and is made again; then WeChat is busy once more.
+    h.fake.revokeOfficialToken(42001);
+    h.fake.busyOnce('template_send');
+    expectOk(await template({ userId: user.id, templateId: 'TM00015', data: { keyword1: { value: 'y' } } }));
+    const calls = h.fake
+      .requests('template_send')
+      .filter((r) => (r.body as { touser?: string }).touser === user.oaOpenid);
+    expect(calls.length).toBeGreaterThanOrEqual(2);
+    expect(h.fake.templateMessages().filter((m) => m.touser === user.oaOpenid)).toHaveLength(1);
+    expect(new Set(calls.map((r) => (r.body as { client_msg_id?: string }).client_msg_id)).size).toBe(1);
+  });
+
+  it('refuses without an OA openid (40921) and for a user who does not exist (404); 43004 is 40922', async () => {
+    const mpUser = await h.login();
+    const body = { templateId: 'TM00015', data: { keyword1: { value: 'z' } } };
+    expectError(await template({ ...body, userId: mpUser.user.id }), 40921);
+    expectError(await cs({ userId: mpUser.user.id, text: 'hi' }), 40921);
+    expectError(await template({ ...body, userId: randomUUID() }), 40400);
+    const stranger = await webUser(false);
+    expectError(await template({ ...body, userId: stranger.id }), 40922);
+    expectError(await cs({ userId: stranger.id, text: 'hi' }), 40922);
+  });
+
+  it('sends a customer-service text within the 48-hour window; outside it 40923', async () => {
+    const recent = await webUser(true, Date.now() - DAY_MS);
+    expect(expectOk(await cs({ userId: recent.id, text: '您好，订单已发货 🚚' }))).toBeNull();
+    expect(h.fake.customMessages().filter((m) => m.touser === recent.oaOpenid)).toEqual([
+      expect.objectContaining({ msgtype: 'text', content: '您好，订单已发货 🚚' }),
+    ]);
+    const quiet = await webUser(true, Date.now() - 3 * DAY_MS);
+    expectError(await cs({ userId: quiet.id, text: 'hi' }), 40923);
+  });
+
+  it('validates both bodies, admins only', async () => {
+    const user = await webUser();
+    const ok = { userId: user.id, templateId: 'TM00015', data: { keyword1: { value: 'v' } } };
+    for (const [body, field] of [
+      [{ ...ok, url: 'ftp://h5.example.com/' }, 'url'],
+      [{ ...ok, url: 'https://h5.example.com/' + 'a'.repeat(1024) }, 'url'],
+      [{ ...ok, url: '/relative' }, 'url'],
+      [{ ...ok, miniprogram: { pagepath: '' } }, 'miniprogram.pagepath'],
+      [{ ...ok, miniprogram: { pagepath: 'p', appid: 'wxABCDEF0123456789' } }, 'miniprogram.appid'],
+      [{ ...ok, miniprogram: { pagepath: 'p', extra: 1 } }, 'miniprogram.extra'],
+      [{ ...ok, data: {} }, 'data'],
+      [{ ...ok, templateId: 'bad id' }, 'templateId'],
+      [{ ...ok, clientMsgId: 'mine' }, 'clientMsgId'],
+    ] as Array<[Record<string, unknown>, string]>) {
+      expectValidationError(await template(body), field);
+    }
+    expectValidationError(await cs({ userId: user.id, text: '' }), 'text');
+    expectValidationError(await cs({ userId: user.id, text: '字'.repeat(601) }), 'text');
+    expectOk(await cs({ userId: user.id, text: '字'.repeat(600) }));
+    const someone = await h.login();
+    expectError(await template(ok, someone), 40300);
+    expectError(await cs({ userId: user.id, text: 'hi' }, someone), 40300);
+  });
+
+  it('audits the sends without their text or data, and counts them', async () => {
+    const dump = JSON.parse(await h.dumpDatabase()) as {
+      audit_events: Array<{ event: string; detail: string | null }>;
+    };
+    const entries = dump.audit_events.filter(
+      (e) => e.event === 'template_message_sent' || e.event === 'cs_message_sent',
+    );
+    expect(entries.map((e) => e.event)).toEqual(
+      expect.arrayContaining(['template_message_sent', 'cs_message_sent']),
+    );
+    expect(JSON.stringify(entries)).not.toMatch(/巧克力|订单|字字/);
+    const metrics = (await h.http().get('/metrics')).text;
+    expect(metrics).toMatch(/wechat_messages_total\{kind="template",result="sent"\} [1-9]/);
+    expect(metrics).toMatch(/wechat_messages_total\{kind="custom",result="failed"\} [1-9]/);
   });
 });
