@@ -1,5 +1,5 @@
 import { applyDecorators, Body, Controller, Get, HttpCode, Post, Query, Req, Res } from '@nestjs/common';
-import { ApiOperation, ApiQuery, ApiResponse, ApiTags } from '@nestjs/swagger';
+import { ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Public } from '../common/auth/decorators.js';
 import { ApiEnvelope } from '../common/envelope/api-envelope.decorator.js';
@@ -10,7 +10,7 @@ import { ReqMeta, requestMetaOf, type RequestMeta } from '../common/http/request
 import { RateLimit } from '../rate-limit/rate-limit.guard.js';
 import { OfficialAccountRoute } from '../wechat/official-account-gate.js';
 import { LoginView } from './dto/auth.dto.js';
-import { OAuthAuthorizeQuery, OAuthExchangeDto } from './dto/oauth.dto.js';
+import { OAuthAuthorizeQuery, OAuthCallbackQuery, OAuthExchangeDto } from './dto/oauth.dto.js';
 import { OAuthService } from './oauth/oauth.service.js';
 
 /**
@@ -70,22 +70,20 @@ export class OAuthController {
       .send();
   }
 
-  /**
-   * WeChat's return. The query is read as sent (WeChat, not a client, writes it): the state is
-   * checked by the service, and any other parameter is ignored.
-   */
+  /** WeChat's return; the query follows the input rules of every route (no unknown or repeated parameter). */
   @Get('callback')
   @RateLimit('login')
   @RawResponse()
   @ApiOperation({
     summary: 'WeChat sends the browser back here; 302 to the page with #ticket=T or #error=CODE',
   })
-  @ApiQuery({ name: 'code', required: false, description: 'absent when the person refused' })
-  @ApiQuery({ name: 'state', required: true })
   @ApiResponse({ status: 302, description: 'to the redirect given to authorize, #ticket=T or #error=CODE' })
-  @ApiEnvelopedErrors(ErrorCode.OAUTH_STATE_INVALID)
-  async callback(@Req() request: FastifyRequest, @Res() reply: FastifyReply): Promise<void> {
-    const query = (request.query ?? {}) as Record<string, unknown>;
+  @ApiEnvelopedErrors(ErrorCode.VALIDATION_FAILED, ErrorCode.OAUTH_STATE_INVALID)
+  async callback(
+    @Query() query: OAuthCallbackQuery,
+    @Req() request: FastifyRequest,
+    @Res() reply: FastifyReply,
+  ): Promise<void> {
     const location = await this.oauth.callback(
       query.code,
       query.state,

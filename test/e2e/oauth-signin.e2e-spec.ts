@@ -239,6 +239,9 @@ describe('web sign-in (OAuth in the WeChat browser)', () => {
     expectError(await b.follow(withState(altered), auth.cookie), 40005);
     expectError(await b.follow(withState('0'.repeat(74)), auth.cookie), 40005);
     expectError(await b.follow(`${url.origin}${url.pathname}?code=x`, auth.cookie), 40005);
+    // The input rules of every route: no unknown parameter, none given twice (400 / 40000).
+    expectValidationError(await b.follow(`${step.redirectTo}&extra=1`, auth.cookie), 'extra');
+    expectValidationError(await b.follow(`${step.redirectTo}&state=${auth.state}`, auth.cookie), 'state');
     // Nothing above reached WeChat or spent the state.
     const exchanged = h.fake.calls('oauth_access_token');
     const ok = await b.follow(step.redirectTo, auth.cookie);

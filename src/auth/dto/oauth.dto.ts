@@ -25,6 +25,22 @@ export class OAuthAuthorizeQuery {
   redirect!: string;
 }
 
+/**
+ * What WeChat sends the browser back with. Both may be missing: no `code` means the person refused
+ * (`#error=40006`), and a missing `state` is a bad state (40005), decided by the service.
+ */
+export class OAuthCallbackQuery {
+  @ApiPropertyOptional({ description: 'the one-time code; left out when the person refused' })
+  @Optional()
+  @IsString()
+  code?: string;
+
+  @ApiPropertyOptional({ description: 'the state made by authorize, handed back by WeChat' })
+  @Optional()
+  @IsString()
+  state?: string;
+}
+
 export class OAuthExchangeDto {
   @ApiProperty({ description: 'the one-time ticket from the callback’s #ticket=', maxLength: 256 })
   @IsString()
