@@ -1,8 +1,8 @@
 /**
  * The BullMQ job queue against the real Redis of this machine, as two instances of the service use
- * it: each with its own producer and worker on one queue. Database 15 under a key prefix of this
- * run's own (the cluster suites flush 9–13, the token store test uses 14), and only those keys are
- * deleted afterwards.
+ * it: each with its own producer and worker on one queue. Database 14, which no suite flushes (the
+ * cluster suites flush 9-13 and 15; the token store test shares 14 under a namespace of its own),
+ * under a key prefix of this run's own; only those keys are deleted afterwards.
  */
 import { randomBytes } from 'node:crypto';
 import { Queue } from 'bullmq';
@@ -15,7 +15,7 @@ import {
 } from '../../src/jobs/bullmq-job-queue.js';
 import type { JobPayload } from '../../src/jobs/job-queue.port.js';
 
-const REDIS_URL = 'redis://127.0.0.1:6379/15';
+const REDIS_URL = 'redis://127.0.0.1:6379/14';
 const PREFIX = `wxb-test-${process.pid}-${randomBytes(4).toString('hex')}`;
 
 interface Ran {
