@@ -250,6 +250,34 @@ describe('MessageDelivery (the worker and the sweep)', () => {
       expect(w.queue.jobs).toEqual([]);
     });
 
+    it('stops at the first job the queue cannot take (Redis down): the rest wait for the next pass', async () => {
+      await queued(1, 'a');
+      await queued(1, 'b');
+      await queued(1, 'c');
+      w.queue.unreachable = true;
+      await w.delivery.sweepNow(new Date());
+      expect(w.queue.refused).toBe(1);
+      w.queue.unreachable = false;
+      await w.delivery.sweepNow(new Date());
+      expect(w.queue.jobs).toHaveLength(3);
+    });
+
+    it('a send whose job could not be enqueued still answers, queued, for the sweep to find', async () => {
+      await w.quotas.record(userId, new Map([['t', 'accept' as const]]));
+      w.queue.unreachable = true;
+      const message = await w.subscribe.send(
+        ADMIN,
+        { userId, templateId: 't', data: DATA, idempotencyKey: randomUUID() },
+        META,
+      );
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(w.queue.refused).toBe(1);
+      expect(row(message.id).status).toBe('queued');
+      w.queue.unreachable = false;
+      await w.delivery.sweepNow(new Date());
+      expect(w.queue.delaysFor(message.id)).toEqual([0]);
+    });
+
     it('reports the queued count to the gauge when scraped', async () => {
       await queued(1, 'a');
       await queued(1, 'b');

@@ -92,16 +92,18 @@ export class MessageDelivery implements OnModuleInit, OnApplicationBootstrap, Be
   }
 
   /**
-   * Wakes a worker for `messageId` (now, or after `delayMs`). Never fails: a job that could not be
-   * enqueued is the sweep's to find.
+   * Wakes a worker for `messageId` (now, or after `delayMs`); false when the queue could not take
+   * the job. Never throws: a job that could not be enqueued is the sweep's to find.
    */
-  async wake(messageId: string, delayMs = 0): Promise<void> {
+  async wake(messageId: string, delayMs = 0): Promise<boolean> {
     try {
       await this.queue.enqueue(DELIVER_JOB, { messageId }, { delayMs });
+      return true;
     } catch (error) {
       this.log.warn(
         `message ${messageId}: not enqueued (${(error as Error)?.message ?? String(error)}); the sweep takes it up`,
       );
+      return false;
     }
   }
 
@@ -221,7 +223,8 @@ export class MessageDelivery implements OnModuleInit, OnApplicationBootstrap, Be
         continue;
       }
       const due = message.nextAttemptAt?.getTime() ?? 0;
-      await this.wake(message.id, Math.max(0, due - now.getTime()));
+      // The queue is unreachable (Redis down): the rest wait for the next pass.
+      if (!(await this.wake(message.id, Math.max(0, due - now.getTime())))) return;
     }
   }
 

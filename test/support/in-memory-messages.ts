@@ -224,7 +224,15 @@ export class RecordingJobQueue extends JobQueue {
   readonly jobs: Array<{ name: string; payload: JobPayload; delayMs: number }> = [];
   readonly handlers = new Map<string, JobHandler>();
 
+  /** Set to make every enqueue fail (Redis unreachable); `refused` counts the attempts. */
+  unreachable = false;
+  refused = 0;
+
   async enqueue(name: string, payload: JobPayload, options: EnqueueOptions = {}): Promise<void> {
+    if (this.unreachable) {
+      this.refused++;
+      throw new Error('the job queue did not answer in time');
+    }
     this.jobs.push({ name, payload: structuredClone(payload), delayMs: options.delayMs ?? 0 });
   }
 
