@@ -335,6 +335,24 @@ describe('web sign-in (OAuth in the WeChat browser)', () => {
     expect(base.login.user.id).not.toBe(mp3.user.id);
   });
 
+  it('first sign-ins of one person at once, on the web and in the mini-program: one user', async () => {
+    const u = unionid();
+    const openid = oaOpenid();
+    const mpOpenid = `o_e2e_race_${randomBytes(6).toString('hex')}`;
+    const starts = await Promise.all([1, 2, 3, 4].map(() => b.authorize('snsapi_userinfo')));
+    const [callbacks, logins] = await Promise.all([
+      Promise.all(starts.map((auth) => b.callback(auth, { identity: { openid, unionid: u } }))),
+      Promise.all([1, 2, 3, 4].map(() => h.login(mpOpenid, { unionid: u }))),
+    ]);
+    const exchanged = await Promise.all(
+      callbacks.map(async (cb) => expectOk(await b.exchange(fragment(cb.location).slice('ticket='.length)))),
+    );
+    const ids = new Set([...exchanged.map((x) => x.user.id as string), ...logins.map((l) => l.user.id)]);
+    expect(ids.size).toBe(1);
+    const created = [...exchanged.map((x) => x.isNewUser as boolean), ...logins.map((l) => l.isNewUser)];
+    expect(created.filter(Boolean)).toHaveLength(1);
+  });
+
   it('an erased user: the same person signing in again is a new user', async () => {
     const identity = { openid: oaOpenid(), unionid: unionid() };
     const { login } = await b.signIn('snsapi_userinfo', identity);
