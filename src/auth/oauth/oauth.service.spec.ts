@@ -1,3 +1,5 @@
+import { jest } from '@jest/globals';
+import { Logger } from '@nestjs/common';
 import { AppError } from '../../common/errors/app-error.js';
 import { ErrorCode } from '../../common/errors/error-code.js';
 import type {
@@ -321,5 +323,38 @@ describe('OAuthService: exchange', () => {
     );
     expect(login.isNewUser).toBe(true);
     expect(login.user.id).not.toBe(userId);
+  });
+});
+
+describe('OAuthService: log lines', () => {
+  it('name no openid, unionid, code, state, ticket or WeChat token, whatever happens', async () => {
+    const lines: unknown[] = [];
+    const spies = (['log', 'warn', 'error'] as const).map((level) =>
+      jest.spyOn(Logger.prototype, level).mockImplementation((...args: unknown[]) => {
+        lines.push(args);
+      }),
+    );
+    try {
+      const w = world();
+      const secrets: string[] = [];
+      for (const code of ['userinfo:lia', 'fail:40001', 'fail:50400', 'snapshot:lia', undefined]) {
+        const s = await w.start('snsapi_userinfo');
+        const location = await w.oauth.callback(code, s.state, s.cookie, META);
+        secrets.push(s.state, s.cookie.split('=')[1], w.ticketOf(location) ?? 'none');
+      }
+      w.users.signInWithOaOpenid = () =>
+        Promise.reject(
+          Object.assign(new Error("Duplicate entry 'oa_lia' for key"), { driverError: { code: 'X' } }),
+        );
+      const s = await w.start();
+      await w.oauth.callback('lia', s.state, s.cookie, META);
+      expect(lines.length).toBeGreaterThan(0);
+      const text = JSON.stringify(lines);
+      for (const secret of ['oa_lia', 'u_lia', 'uat_secret', 'userinfo:lia', ...secrets]) {
+        expect([secret, text.includes(secret)]).toEqual([secret, false]);
+      }
+    } finally {
+      spies.forEach((spy) => spy.mockRestore());
+    }
   });
 });

@@ -1,6 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
 import { AuditService } from '../../audit/audit.service.js';
+import { loggable } from '../../common/errors/all-exceptions.filter.js';
 import { AppError } from '../../common/errors/app-error.js';
 import { checkAllowedPageUrl } from '../../common/http/allowed-page-url.js';
 import { ErrorCode } from '../../common/errors/error-code.js';
@@ -125,9 +126,10 @@ export class OAuthService {
     } catch (error) {
       const failure = fragmentCode(error);
       if (failure === ErrorCode.INTERNAL) {
-        this.logger.error(`web sign-in failed: ${error instanceof Error ? error.message : String(error)}`);
+        // By kind and code only: a driver's message would quote the openid it was given.
+        this.logger.error({ err: loggable(error), requestId: meta.requestId }, 'web sign-in failed');
       } else {
-        this.logger.warn(`web sign-in refused: ${failure}`);
+        this.logger.warn({ code: failure, requestId: meta.requestId }, 'web sign-in refused');
       }
       return `${page}#error=${failure}`;
     }
