@@ -415,7 +415,8 @@ describe('web sign-in in the login rate limit (RATE_LIMIT_LOGIN=3)', () => {
 });
 
 describe('web sign-in across two instances sharing Redis', () => {
-  const REDIS = 'redis://127.0.0.1:6379/0';
+  // A database of its own (the cluster suites use 9-13 and 15, the integration tests 14).
+  const REDIS = 'redis://127.0.0.1:6379/8';
   let a: Harness;
   let c: Harness;
   let redis: Redis;
