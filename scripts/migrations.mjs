@@ -23,7 +23,10 @@ function writeIndex() {
     '// folder, oldest first. Do not edit by hand; a unit test checks it matches the folder.',
     ...files.map((f) => `import { ${className(f)} } from './${f.replace(/\.ts$/, '.js')}';`),
     '',
-    `export const MIGRATIONS = [${files.map(className).join(', ')}];`,
+    // One per line, as Prettier writes an array too long for one (`npm run lint` checks this file).
+    'export const MIGRATIONS = [',
+    ...files.map((f) => `  ${className(f)},`),
+    '];',
     '',
   ];
   writeFileSync(join(DIR, 'index.ts'), lines.join('\n'));

@@ -7,4 +7,11 @@ import { Identities1796158548762 } from './1796158548762-identities.js';
 import { OfficialAccount1796158921290 } from './1796158921290-official-account.js';
 import { Messages1796159337932 } from './1796159337932-messages.js';
 
-export const MIGRATIONS = [InitialSchema1764000000000, Products1796156162279, Orders1796156179333, Identities1796158548762, OfficialAccount1796158921290, Messages1796159337932];
+export const MIGRATIONS = [
+  InitialSchema1764000000000,
+  Products1796156162279,
+  Orders1796156179333,
+  Identities1796158548762,
+  OfficialAccount1796158921290,
+  Messages1796159337932,
+];
