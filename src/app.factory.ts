@@ -35,7 +35,7 @@ export interface CreateAppOptions {
 export const API_PREFIX = 'api/v1';
 
 /** Every method a route uses: a preflight for any other is refused by the browser. */
-const CORS_METHODS = ['GET', 'HEAD', 'POST', 'PATCH', 'DELETE'];
+const CORS_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'];
 
 const frameworkErrorLogger = new NestLogger('Errors');
 const SECURITY_HEADERS = securityHeaders();
