@@ -19,6 +19,7 @@
  */
 import fc from 'fast-check';
 import { startHarness } from '../support/app-harness.js';
+import { OFFICIAL_APP_ID, OFFICIAL_APP_SECRET } from '../support/fake-wechat-http-api.js';
 import {
   caseArbitrary,
   describeCase,
@@ -44,7 +45,18 @@ if (!Number.isInteger(SEED) || !Number.isInteger(RUNS) || RUNS < 1) {
   throw new Error(`FUZZ_SEED must be an integer or "random", FUZZ_RUNS a positive integer`);
 }
 
-const h = await startHarness();
+// The official account on (against the fake's second app), so its routes are fuzzed as served
+// rather than all answering 404.
+const h = await startHarness({
+  env: {
+    WECHAT_OA_APP_ID: OFFICIAL_APP_ID,
+    WECHAT_OA_APP_SECRET: OFFICIAL_APP_SECRET,
+    WECHAT_OA_TOKEN: 'fuzztoken',
+    WECHAT_OA_ENCODING_AES_KEY: 'abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG',
+    PUBLIC_BASE_URL: 'https://api.example.com',
+    OAUTH_REDIRECT_ALLOWLIST: 'https://h5.example.com',
+  },
+});
 afterAll(() => h.close());
 const fuzz = await prepare();
 
