@@ -17,6 +17,7 @@ import { HealthModule } from './health/health.module.js';
 import { JobsModule } from './jobs/jobs.module.js';
 import { MessagesModule } from './messages/messages.module.js';
 import { MetricsModule } from './metrics/metrics.module.js';
+import { OfficialAccountModule } from './official-account/official-account.module.js';
 import { OfficialJssdkModule } from './official-account/jssdk/official-jssdk.module.js';
 import { OfficialMenuModule } from './official-account/menu/official-menu.module.js';
 import { OrdersModule } from './orders/orders.module.js';
@@ -72,6 +73,7 @@ export class AppModule {
         AuthModule,
         WechatDataModule,
         MessagesModule,
+        OfficialAccountModule,
         OfficialJssdkModule,
         OfficialMenuModule,
         HealthModule,
