@@ -1,5 +1,3 @@
-import { Injectable } from '@nestjs/common';
-
 /**
  * What messages ask of the official account's follower records: whether a person is on record as
  * no longer following (then a template or customer-service message is refused with 40922 before
@@ -8,12 +6,4 @@ import { Injectable } from '@nestjs/common';
  */
 export abstract class FollowerRecords {
   abstract unsubscribedOnRecord(oaOpenid: string): Promise<boolean>;
-}
-
-/** While the followers' records are not wired in: nobody is on record, WeChat decides every time. */
-@Injectable()
-export class NoFollowerRecords extends FollowerRecords {
-  unsubscribedOnRecord(): Promise<boolean> {
-    return Promise.resolve(false);
-  }
 }

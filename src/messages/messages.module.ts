@@ -3,12 +3,14 @@ import { TypeOrmModule } from '@nestjs/typeorm';
 import { AuditModule } from '../audit/audit.module.js';
 import { DatabaseModule } from '../database/database.module.js';
 import { MetricsModule } from '../metrics/metrics.module.js';
+import { OfficialAccountModule } from '../official-account/official-account.module.js';
 import { UsersModule } from '../users/users.module.js';
 import { WechatModule } from '../wechat/wechat.module.js';
 import { AdminMessagesController } from './admin-messages.controller.js';
 import { AdminOfficialMessagesController } from './admin-official-messages.controller.js';
 import { DEFAULT_DELIVERY_POLICY, DELIVERY_POLICY } from './delivery-policy.js';
-import { FollowerRecords, NoFollowerRecords } from './follower-records.js';
+import { FollowerRecords } from './follower-records.js';
+import { FollowersServiceRecords } from './followers-records.js';
 import { MessageDelivery } from './message-delivery.js';
 import { MessageErasure } from './message-erasure.js';
 import { MessageMetrics } from './message-metrics.js';
@@ -36,6 +38,8 @@ import { TypeormSubscriptionQuotaRepository } from './typeorm-subscription-quota
     MetricsModule,
     UsersModule,
     WechatModule,
+    // FollowersService: who is on record as no longer following the official account.
+    OfficialAccountModule,
   ],
   controllers: [MessagesController, AdminMessagesController, AdminOfficialMessagesController],
   providers: [
@@ -43,7 +47,7 @@ import { TypeormSubscriptionQuotaRepository } from './typeorm-subscription-quota
     { provide: SubscriptionQuotaRepository, useClass: TypeormSubscriptionQuotaRepository },
     // A copy per app: a test may shorten its own app's backoff without touching another's.
     { provide: DELIVERY_POLICY, useFactory: () => ({ ...DEFAULT_DELIVERY_POLICY }) },
-    { provide: FollowerRecords, useClass: NoFollowerRecords },
+    { provide: FollowerRecords, useClass: FollowersServiceRecords },
     MessageMetrics,
     MessageDelivery,
     SubscribeMessages,

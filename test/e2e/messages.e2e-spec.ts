@@ -11,6 +11,7 @@ import type { Response } from 'supertest';
 import request from 'supertest';
 import { createApp } from '../../src/app.factory.js';
 import { DELIVERY_POLICY, type DeliveryPolicy } from '../../src/messages/delivery-policy.js';
+import { FollowersService } from '../../src/official-account/followers/followers.service.js';
 import { UsersService } from '../../src/users/users.service.js';
 import {
   expectError,
@@ -627,6 +628,21 @@ describe('template and customer-service messages of the official account', () =>
     const stranger = await webUser(false);
     expectError(await template({ ...body, userId: stranger.id }), 40922);
     expectError(await cs({ userId: stranger.id, text: 'hi' }), 40922);
+  });
+
+  it('refuses a person on record as unsubscribed with 40922 before any call', async () => {
+    const user = await webUser(); // WeChat would still take it: the refusal is the service's own
+    await h.app.get(FollowersService).unsubscribed(user.oaOpenid, new Date());
+    const calls = h.fake.calls('template_send') + h.fake.calls('custom_send');
+    expectError(
+      await template({ userId: user.id, templateId: 'TM00015', data: { keyword1: { value: 'v' } } }),
+      40922,
+    );
+    expectError(await cs({ userId: user.id, text: 'hi' }), 40922);
+    expect(h.fake.calls('template_send') + h.fake.calls('custom_send')).toBe(calls);
+    // Following again (the callback's subscribe) lifts it.
+    await h.app.get(FollowersService).subscribed(user.oaOpenid, new Date());
+    expectOk(await cs({ userId: user.id, text: 'welcome back' }));
   });
 
   it('sends a customer-service text within the 48-hour window; outside it 40923', async () => {

@@ -17,6 +17,7 @@ import {
   OFFICIAL_APP_SECRET,
   type OAuthIdentity,
 } from '../support/fake-wechat-http-api.js';
+import { OaCallbackBuilder } from '../support/oa-callback-builder.js';
 
 const OAUTH = '/api/v1/auth/wechat/oauth';
 const PUBLIC_BASE_URL = 'https://api.e2e.example';
@@ -376,6 +377,48 @@ describe('web sign-in (OAuth in the WeChat browser)', () => {
     }
     const cb = await b.callback(await b.authorize());
     expect(cb.location).toBe(`${PAGE}#error=50300`);
+  });
+});
+
+describe('web sign-in with the unionid a follower told', () => {
+  let h: Harness;
+  let b: ReturnType<typeof browser>;
+  const oa = new OaCallbackBuilder({ token: OA_ENV.WECHAT_OA_TOKEN, appId: OFFICIAL_APP_ID });
+
+  beforeAll(async () => {
+    h = await startHarness({ env: OA_ENV });
+    b = browser(h);
+  });
+  afterAll(() => h?.close());
+
+  /** `openid` follows the official account; WeChat's user/info tells `unionid`. */
+  async function subscribe(openid: string, unionid: string): Promise<void> {
+    h.fake.follow(openid, { unionid });
+    const req = oa.plaintext(oa.event({ from: openid, event: 'subscribe' }));
+    const res = await h.http().post(req.path).set('Content-Type', 'text/xml').send(req.body);
+    expect(res.status).toBe(200);
+  }
+
+  it('an MP user who then follows gains the OA openid; a silent web sign-in is that user', async () => {
+    const u = unionid();
+    const mp = await h.login(undefined, { unionid: u });
+    const openid = oaOpenid();
+    await subscribe(openid, u);
+    const web = await b.signIn('snsapi_base', { openid });
+    expect(web.login).toMatchObject({ isNewUser: false, user: { id: mp.user.id } });
+  });
+
+  it('a follower first, the MP login later: the silent web sign-in finds the MP user by the recorded unionid', async () => {
+    const u = unionid();
+    const openid = oaOpenid();
+    await subscribe(openid, u);
+    const mp = await h.login(undefined, { unionid: u });
+    expect(mp.isNewUser).toBe(true);
+    const web = await b.signIn('snsapi_base', { openid });
+    expect(web.login).toMatchObject({ isNewUser: false, user: { id: mp.user.id } });
+    // From now on the OA openid is the user's own.
+    const again = await b.signIn('snsapi_base', { openid });
+    expect(again.login.user.id).toBe(mp.user.id);
   });
 });
 
