@@ -35,7 +35,7 @@ describe('the official account callback over two instances', () => {
 
   beforeAll(async () => {
     cluster = await Cluster.create({
-      redisDb: 14,
+      redisDb: 6,
       env: {
         WECHAT_OA_APP_ID: OFFICIAL_APP_ID,
         WECHAT_OA_APP_SECRET: OFFICIAL_APP_SECRET,

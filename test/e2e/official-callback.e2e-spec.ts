@@ -654,7 +654,7 @@ describe('official account callback: plaintext only, nonces in Redis', () => {
   let oa: OaCallbackBuilder;
 
   beforeAll(async () => {
-    const env = { ...OA_ENV, WECHAT_OA_ENCODING_AES_KEY: undefined, REDIS_URL: 'redis://127.0.0.1:6379/0' };
+    const env = { ...OA_ENV, WECHAT_OA_ENCODING_AES_KEY: undefined, REDIS_URL: 'redis://127.0.0.1:6379/7' };
     h = await startHarness({ env });
     // Another instance (its own database) sharing the Redis.
     other = await startHarness({ env });
