@@ -152,7 +152,14 @@ export class BullJobQueue extends JobQueue {
     grace.abort();
     if (!closed) {
       this.log.warn('job worker did not close in time: its connections are cut');
-      await worker.disconnect().catch(() => undefined);
+      // BullMQ's disconnect() also waits for Redis while it is unreachable: bounded the same way,
+      // so a shutdown with Redis down still ends (nothing of ours runs on the worker any more).
+      const cut = new AbortController();
+      await Promise.race([
+        worker.disconnect().catch(() => undefined),
+        sleep(CLOSE_GRACE_MS, undefined, { signal: cut.signal }).catch(() => undefined),
+      ]);
+      cut.abort();
     }
   }
 }
