@@ -110,7 +110,14 @@ export class BullJobQueue extends JobQueue {
       JOBS_QUEUE_NAME,
       (job: Job) => this.handlers.run(job.name, job.data as JobPayload),
       {
-        connection: { ...redisOptionsFromUrl(this.options.url), connectionName: 'wechat-backend-worker' },
+        connection: {
+          ...redisOptionsFromUrl(this.options.url),
+          connectionName: 'wechat-backend-worker',
+          // No reconnecting once stopped: BullMQ's close() and disconnect() wait for a connection
+          // that comes up, so with Redis down its sockets would retry (and keep the process alive)
+          // forever; ending them settles both. The delay is capped as low as our other clients'.
+          retryStrategy: (attempt: number) => (this.stopped ? null : Math.min(100 * attempt, 1_000)),
+        },
         prefix: this.options.prefix,
         concurrency: this.options.concurrency,
         // A job whose worker died is not worth running again later: the sweep already covers its row.
@@ -144,11 +151,10 @@ export class BullJobQueue extends JobQueue {
       (error: unknown) => this.log.warn(`job worker close: ${(error as Error)?.message ?? String(error)}`),
     );
     await this.handlers.settled();
+    // A worker whose Redis is down now cannot close cleanly at all: no grace is waited for it.
+    const graceMs = this.workerFailing ? 0 : CLOSE_GRACE_MS;
     const grace = new AbortController();
-    await Promise.race([
-      closing,
-      sleep(CLOSE_GRACE_MS, undefined, { signal: grace.signal }).catch(() => undefined),
-    ]);
+    await Promise.race([closing, sleep(graceMs, undefined, { signal: grace.signal }).catch(() => undefined)]);
     grace.abort();
     if (!closed) {
       this.log.warn('job worker did not close in time: its connections are cut');
@@ -157,7 +163,7 @@ export class BullJobQueue extends JobQueue {
       const cut = new AbortController();
       await Promise.race([
         worker.disconnect().catch(() => undefined),
-        sleep(CLOSE_GRACE_MS, undefined, { signal: cut.signal }).catch(() => undefined),
+        sleep(graceMs, undefined, { signal: cut.signal }).catch(() => undefined),
       ]);
       cut.abort();
     }

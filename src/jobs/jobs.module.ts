@@ -69,8 +69,10 @@ export class JobsModule {
           name: JOBS_QUEUE_NAME,
           connection: producerConnection(url),
           prefix,
-          // Closing a queue waits for Redis; while it is unreachable the sockets are cut instead.
-          forceDisconnectOnShutdown: true,
+          // Off: @nestjs/bullmq's forced disconnect first awaits the connection's client, which never
+          // settles while Redis has been unreachable since start-up, so the shutdown hung forever.
+          // The queue's own close() is enough: it quits a ready connection and cuts one that is not.
+          forceDisconnectOnShutdown: false,
         }),
       ],
       providers: [

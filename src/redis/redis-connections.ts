@@ -1,7 +1,23 @@
-import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
+import { Inject, Injectable, Logger, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import type { ConfigType } from '@nestjs/config';
 import { Redis } from 'ioredis';
 import { redisConfig } from '../config/config.slices.js';
+
+/** How long start-up waits for Redis before it starts without it. */
+const START_WAIT_MS = 2_000;
+
+function untilReady(redis: Redis, ms: number): Promise<void> {
+  if (redis.status === 'ready') return Promise.resolve();
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      redis.off('ready', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    redis.on('ready', done);
+  });
+}
 
 /**
  * The Redis connections of this instance, or none when REDIS_URL is unset (one instance, state in
@@ -10,7 +26,7 @@ import { redisConfig } from '../config/config.slices.js';
  * reconnecting in the background, so the service recovers without a restart.
  */
 @Injectable()
-export class RedisConnections implements OnApplicationShutdown {
+export class RedisConnections implements OnModuleInit, OnApplicationShutdown {
   private readonly logger = new Logger('Redis');
   /** Commands; null without REDIS_URL. */
   readonly client: Redis | null;
@@ -20,6 +36,17 @@ export class RedisConnections implements OnApplicationShutdown {
   constructor(@Inject(redisConfig.KEY) { url }: ConfigType<typeof redisConfig>) {
     this.client = url ? this.connect(url, 'client') : null;
     this.subscriber = url ? this.connect(url, 'subscriber') : null;
+  }
+
+  /**
+   * Start-up waits (a little) for the connections, so the first requests after start do not meet a
+   * client still connecting and answer 503. Redis down at start is no reason not to start: after
+   * the wait the service starts anyway, not ready, and reconnects in the background.
+   */
+  async onModuleInit(): Promise<void> {
+    await Promise.all(
+      [this.client, this.subscriber].map((redis) => redis && untilReady(redis, START_WAIT_MS)),
+    );
   }
 
   private connect(url: string, role: string): Redis {
