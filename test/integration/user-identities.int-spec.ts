@@ -95,14 +95,31 @@ describe.each(['mariadb', 'sqlite'] as const)('user identities on %s', (kind) =>
   });
 
   it('concurrent first inserts of one person: exactly one wins', async () => {
+    // One person (one unionid) signing in at once from the mini-program and the official account.
+    const unionid = `u_${tag()}`;
+    const candidates = [
+      user({ oaOpenid: `oa_${tag()}`, unionid }),
+      user({ openid: `m_${tag()}`, unionid }),
+      user({ oaOpenid: `oa_${tag()}`, unionid }),
+    ];
+    const results = await Promise.all(candidates.map((candidate) => users.insertIfNew(candidate)));
+    expect(results.filter(Boolean)).toHaveLength(1);
+    expect((await users.findByUnionid(unionid))?.id).toBe(candidates[results.indexOf(true)].id);
+  });
+
+  it('concurrent inserts sharing an identity pairwise: no identity ends up with two users', async () => {
     const oaOpenid = `oa_${tag()}`;
     const unionid = `u_${tag()}`;
-    const results = await Promise.all([
-      users.insertIfNew(user({ oaOpenid, unionid })),
-      users.insertIfNew(user({ openid: `m_${tag()}`, unionid })),
-      users.insertIfNew(user({ oaOpenid })),
-    ]);
-    expect(results.filter(Boolean)).toHaveLength(1);
+    // a and b share the unionid, a and c the OA openid; b and c share nothing, so both may win.
+    const [a, b, c] = [
+      user({ oaOpenid, unionid }),
+      user({ openid: `m_${tag()}`, unionid }),
+      user({ oaOpenid }),
+    ];
+    const [wa, wb, wc] = await Promise.all([a, b, c].map((candidate) => users.insertIfNew(candidate)));
+    expect(wa ? !wb && !wc : wb || wc).toBe(true);
+    expect((await users.findByUnionid(unionid))?.id).toBe(wa ? a.id : wb ? b.id : undefined);
+    expect((await users.findByOaOpenid(oaOpenid))?.id).toBe(wa ? a.id : wc ? c.id : undefined);
   });
 
   it('adds an identity only into an empty column of a live user, never one another user holds', async () => {

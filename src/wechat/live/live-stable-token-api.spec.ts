@@ -105,7 +105,7 @@ describe('LiveStableTokenApi', () => {
     expect([error.code, error.data]).toEqual([ErrorCode.WECHAT_ERROR, { wechatErrcode: -1 }]);
     expect(performance.now() - started).toBeLessThan(timeoutMs + 250);
     // Retried, with backoff: a handful of tries, not a tight loop.
-    expect(fake.calls('stable_token')).toBeGreaterThanOrEqual(3);
+    expect(fake.calls('stable_token')).toBeGreaterThanOrEqual(2);
     expect(fake.calls('stable_token')).toBeLessThanOrEqual(8);
   });
 });
