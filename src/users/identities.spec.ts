@@ -48,18 +48,34 @@ function meetAtInsert(w: World, n: number): void {
 }
 
 /** Follower records as H2's module would register them: unionids learned from /cgi-bin/user/info. */
-function followers(w: World, known: Record<string, string>): { asked: string[] } {
+function followers(w: World, known: Record<string, string>): { asked: string[]; linked: string[][] } {
   const asked: string[] = [];
+  const linked: string[][] = [];
   w.oaUnionids.register({
     unionidOf: async (oaOpenid) => {
       asked.push(oaOpenid);
       return known[oaOpenid] ?? null;
     },
+    linkUser: async (oaOpenid, userId) => {
+      linked.push([oaOpenid, userId]);
+    },
   });
-  return { asked };
+  return { asked, linked };
 }
 
 describe('identities: web sign-in (OA openid)', () => {
+  it('the follower record of the OA openid is given to the signed-in user, new or known', async () => {
+    const w = unitWorld();
+    const { linked } = followers(w, { oa_1: 'u_1' });
+    const first = await oauth(w, 'oa_1');
+    const again = await oauth(w, 'oa_1');
+    expect(linked).toEqual([
+      ['oa_1', first.user.id],
+      ['oa_1', again.user.id],
+    ]);
+    expect(again.user.id).toBe(first.user.id);
+  });
+
   it('the user holding the OA openid signs in again; no lookup is needed', async () => {
     const w = unitWorld();
     const { asked } = followers(w, { oa_1: 'u_1' });

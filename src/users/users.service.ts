@@ -103,6 +103,19 @@ export class UsersService {
     profile: OAuthProfile,
     meta: RequestMeta,
   ): Promise<IdentityResolution> {
+    const found = await this.resolveOaUser(oaOpenid, unionid, profile, meta);
+    // The follower record of this openid (if the callback keeps one) now belongs to the user, so
+    // that erasing the user erases it too.
+    await this.oaUnionids.linkUser(oaOpenid, found.user.id);
+    return found;
+  }
+
+  private async resolveOaUser(
+    oaOpenid: string,
+    unionid: string | undefined,
+    profile: OAuthProfile,
+    meta: RequestMeta,
+  ): Promise<IdentityResolution> {
     const onRecord = () => this.oaUnionids.unionidOf(oaOpenid);
     for (let attempt = 0; attempt < RESOLVE_ATTEMPTS; attempt++) {
       const found = await this.resolve('oaOpenid', oaOpenid, unionid || null, onRecord, meta, () =>

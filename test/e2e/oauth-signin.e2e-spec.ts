@@ -391,8 +391,8 @@ describe('web sign-in with the unionid a follower told', () => {
   });
   afterAll(() => h?.close());
 
-  /** `openid` follows the official account; WeChat's user/info tells `unionid`. */
-  async function subscribe(openid: string, unionid: string): Promise<void> {
+  /** `openid` follows the official account; WeChat's user/info tells `unionid` (if any). */
+  async function subscribe(openid: string, unionid?: string): Promise<void> {
     h.fake.follow(openid, { unionid });
     const req = oa.plaintext(oa.event({ from: openid, event: 'subscribe' }));
     const res = await h.http().post(req.path).set('Content-Type', 'text/xml').send(req.body);
@@ -419,6 +419,17 @@ describe('web sign-in with the unionid a follower told', () => {
     // From now on the OA openid is the user's own.
     const again = await b.signIn('snsapi_base', { openid });
     expect(again.login.user.id).toBe(mp.user.id);
+  });
+
+  it('a follower who signs in on the web and is then erased: the follower record goes with them', async () => {
+    const openid = oaOpenid();
+    // user/info tells no unionid: only the web sign-in ties this follower to a user.
+    await subscribe(openid);
+    const web = await b.signIn('snsapi_base', { openid });
+    expect(web.login.isNewUser).toBe(true);
+    const admin = await h.loginAdmin();
+    expectOk(await h.http().delete(`/api/v1/users/${web.login.user.id}`).set('Authorization', admin.bearer));
+    expect(await h.dumpDatabase()).not.toContain(openid);
   });
 });
 
