@@ -20,9 +20,12 @@ export function sandboxUnionid(officialOpenid: string): string {
   return `sbx_un_${hex(`unionid:${officialOpenid}`, 21)}`;
 }
 
-/** `errcode:<N>` in a code, a template id, a text or a button name: the call fails with errcode N. */
+/**
+ * `errcode:<N>` in a code, a text or a button name, `errcode_<N>` (or `errcode:<N>`) as a template
+ * id, whose pattern has no `:`: the call fails with errcode N.
+ */
 export function askedErrcode(value: string): number | null {
-  const match = /^errcode:(-?\d+)$/.exec(value);
+  const match = /^errcode[:_](-?\d+)$/.exec(value);
   return match ? Number(match[1]) : null;
 }
 

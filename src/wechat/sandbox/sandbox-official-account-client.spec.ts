@@ -56,7 +56,7 @@ describe('SandboxOfficialAccountClient', () => {
     );
     const templated = { touser: base.openid, data: {}, clientMsgId: 'c' };
     expect(
-      (await failure(client.sendTemplateMessage({ ...templated, templateId: 'errcode:43004' }))).code,
+      (await failure(client.sendTemplateMessage({ ...templated, templateId: 'errcode_43004' }))).code,
     ).toBe(ErrorCode.NOT_A_FOLLOWER);
     const menu = { button: [{ type: 'click', name: 'errcode:40018', key: 'k' }] };
     expect((await failure(client.createMenu(menu))).code).toBe(ErrorCode.WECHAT_CONTENT_REFUSED);

@@ -8,7 +8,7 @@ import type {
   WechatSession,
 } from '../wechat-client.port.js';
 import { wechatError } from '../wechat-errors.js';
-import { sandboxOfficialOpenid, sandboxUnionid } from './sandbox-identities.js';
+import { askedErrcode, sandboxOfficialOpenid, sandboxUnionid } from './sandbox-identities.js';
 
 const digest = (text: string) => createHash('sha256').update(text).digest();
 
@@ -67,7 +67,7 @@ export class SandboxWechatClient implements WechatClient {
   }
 
   private failIfAsked(api: string, code: string): void {
-    const match = /^errcode:(-?\d+)$/.exec(code);
-    if (match) throw wechatError(api, Number(match[1]));
+    const errcode = askedErrcode(code);
+    if (errcode !== null) throw wechatError(api, errcode);
   }
 }
