@@ -5,7 +5,7 @@ import globals from 'globals';
 import boundaries from 'eslint-plugin-boundaries';
 
 export default tseslint.config(
-  { ignores: ['dist/', 'node_modules/', 'coverage/', 'data/'] },
+  { ignores: ['dist/', 'node_modules/', 'coverage/', 'data/', 'sdk/*/dist/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   prettier,

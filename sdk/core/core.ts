@@ -1,0 +1,310 @@
+import { ApiError, ErrorCode, clientError } from './errors.js';
+
+export type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+
+export interface HttpRequest {
+  method: Method;
+  url: string;
+  headers: Record<string, string>;
+  /** A JSON-serialisable value; left out when the request has no body. */
+  body?: unknown;
+}
+
+export interface HttpResponse {
+  status: number;
+  /** The parsed JSON body, or whatever the platform gave when it was not JSON. */
+  body: unknown;
+}
+
+/** Sends one HTTP request; rejects only when no answer came at all. */
+export type Transport = (request: HttpRequest) => Promise<HttpResponse>;
+
+/** Where the login is kept between launches. */
+export interface KeyValueStorage {
+  get(key: string): Promise<string | null>;
+  set(key: string, value: string): Promise<void>;
+  remove(key: string): Promise<void>;
+}
+
+export interface Tokens {
+  accessToken: string;
+  refreshToken: string;
+  tokenType: 'Bearer';
+  expiresIn: number;
+  refreshExpiresIn: number;
+}
+
+export interface User {
+  id: string;
+  nickname: string | null;
+  avatarUrl: string | null;
+  gender: 0 | 1 | 2;
+  phone: string | null;
+  role: 'user' | 'admin';
+  status: 'active' | 'disabled';
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface SignInResult {
+  user: User;
+  isNewUser: boolean;
+}
+
+export interface RequestOptions {
+  /** Extra headers (`Idempotency-Key`, say). */
+  headers?: Record<string, string>;
+  /** false: no token is sent and a 401 is not recovered from (login, refresh, public reads). */
+  auth?: boolean;
+}
+
+export interface CoreOptions {
+  /** The API root, e.g. `https://shop.example.com/api/v1`. */
+  baseUrl: string;
+  transport: Transport;
+  storage: KeyValueStorage;
+  /**
+   * Signs in again without the user (the mini-program's wx.login). Without it (H5: a web sign-in
+   * leaves the page) a login that cannot be refreshed ends in the request's error.
+   */
+  relogin?: () => Promise<unknown>;
+  storageKey?: string;
+}
+
+interface Session {
+  accessToken: string;
+  refreshToken: string;
+}
+
+const SESSION_KEY = 'wxb_session';
+
+/** Whether a refresh failure means the login is gone and only a new sign-in helps. */
+const LOGIN_GONE: readonly number[] = [
+  ErrorCode.AUTH_REQUIRED,
+  ErrorCode.REFRESH_TOKEN_INVALID,
+  ErrorCode.REFRESH_TOKEN_REUSED,
+];
+
+export interface Core {
+  request<T = unknown>(method: Method, path: string, body?: unknown, options?: RequestOptions): Promise<T>;
+  /** Stores the tokens of a login, web sign-in or refresh. */
+  saveTokens(tokens: Pick<Tokens, 'accessToken' | 'refreshToken'>): Promise<void>;
+  clearSession(): Promise<void>;
+  /** The access token now kept, if any. */
+  accessToken(): Promise<string | null>;
+  /** Ends the login on the server (best effort) and forgets it here. */
+  logout(allDevices?: boolean): Promise<void>;
+}
+
+export function createCore(options: CoreOptions): Core {
+  const baseUrl = options.baseUrl.replace(/\/+$/, '');
+  const storageKey = options.storageKey ?? SESSION_KEY;
+  // undefined: not read from storage yet; null: no login.
+  let session: Session | null | undefined;
+  let loading: Promise<Session | null> | null = null;
+  // One refresh and one re-login at a time, whoever asks: the refresh token is good for one use
+  // only, so a second refresh with it would be taken for reuse and end the whole login.
+  let refreshing: Promise<void> | null = null;
+  let relogging: Promise<void> | null = null;
+
+  async function current(): Promise<Session | null> {
+    if (session !== undefined) return session;
+    if (!loading) {
+      loading = options.storage.get(storageKey).then((raw) => {
+        let parsed: Session | null = null;
+        try {
+          const value = raw ? (JSON.parse(raw) as Partial<Session>) : null;
+          if (value && typeof value.accessToken === 'string' && typeof value.refreshToken === 'string') {
+            parsed = { accessToken: value.accessToken, refreshToken: value.refreshToken };
+          }
+        } catch {
+          parsed = null;
+        }
+        // A login saved while storage was being read wins over what storage held.
+        if (session === undefined) session = parsed;
+        return session;
+      });
+    }
+    return loading;
+  }
+
+  async function saveTokens(tokens: Pick<Tokens, 'accessToken' | 'refreshToken'>): Promise<void> {
+    session = { accessToken: tokens.accessToken, refreshToken: tokens.refreshToken };
+    await options.storage.set(storageKey, JSON.stringify(session));
+  }
+
+  async function clearSession(): Promise<void> {
+    session = null;
+    await options.storage.remove(storageKey);
+  }
+
+  async function send<T>(
+    method: Method,
+    path: string,
+    body: unknown,
+    token: string | null,
+    extra?: Record<string, string>,
+  ): Promise<T> {
+    const headers: Record<string, string> = { Accept: 'application/json', ...extra };
+    if (body !== undefined) headers['Content-Type'] = 'application/json';
+    if (token) headers.Authorization = `Bearer ${token}`;
+    let response: HttpResponse;
+    try {
+      response = await options.transport({ method, url: baseUrl + path, headers, body });
+    } catch (error) {
+      throw clientError(ErrorCode.NETWORK, errorText(error) || 'network error');
+    }
+    return unwrap<T>(response);
+  }
+
+  function refresh(used: Session): Promise<void> {
+    // A caller whose 401 came back after another caller's refresh only needs the new token.
+    if (session && session.accessToken !== used.accessToken) return Promise.resolve();
+    if (!refreshing) {
+      refreshing = (async () => {
+        try {
+          const tokens = await send<Tokens>(
+            'POST',
+            '/auth/refresh',
+            { refreshToken: used.refreshToken },
+            null,
+          );
+          await saveTokens(tokens);
+        } finally {
+          refreshing = null;
+        }
+      })();
+    }
+    return refreshing;
+  }
+
+  function signInAgain(stale: string | null): Promise<void> {
+    const relogin = options.relogin;
+    if (!relogin) return Promise.reject(clientError(ErrorCode.AUTH_REQUIRED, 'sign in again'));
+    if (session && session.accessToken !== stale) return Promise.resolve();
+    if (!relogging) {
+      relogging = (async () => {
+        try {
+          await relogin();
+        } finally {
+          relogging = null;
+        }
+      })();
+    }
+    return relogging;
+  }
+
+  async function request<T>(
+    method: Method,
+    path: string,
+    body?: unknown,
+    opts: RequestOptions = {},
+  ): Promise<T> {
+    if (opts.auth === false) return send<T>(method, path, body, null, opts.headers);
+    const used = await current();
+    try {
+      return await send<T>(method, path, body, used?.accessToken ?? null, opts.headers);
+    } catch (error) {
+      if (!used || !isCode(error, ErrorCode.ACCESS_TOKEN_EXPIRED)) throw error;
+    }
+    // From here on every path sends the request at most once more: no loop, whatever answers.
+    try {
+      await refresh(used);
+    } catch (error) {
+      if (!(error instanceof ApiError) || !LOGIN_GONE.includes(error.code)) throw error;
+      if (session && session.accessToken === used.accessToken) await clearSession();
+      await signInAgain(used.accessToken);
+      return send<T>(method, path, body, session?.accessToken ?? null, opts.headers);
+    }
+    const refreshed = session?.accessToken ?? null;
+    try {
+      return await send<T>(method, path, body, refreshed, opts.headers);
+    } catch (error) {
+      // A login ended between the refresh and the retry (logout elsewhere, disabled and enabled).
+      if (!isCode(error, ErrorCode.AUTH_REQUIRED) || !options.relogin) throw error;
+      await signInAgain(refreshed);
+      return send<T>(method, path, body, session?.accessToken ?? null, opts.headers);
+    }
+  }
+
+  async function logout(allDevices?: boolean): Promise<void> {
+    const used = await current();
+    if (!used) return;
+    try {
+      await send('POST', '/auth/logout', allDevices ? { allDevices: true } : undefined, used.accessToken);
+    } catch (error) {
+      // An expired or ended login is what logout wants anyway.
+      if (
+        !(error instanceof ApiError) ||
+        !(error.code === ErrorCode.ACCESS_TOKEN_EXPIRED || error.code === ErrorCode.AUTH_REQUIRED)
+      ) {
+        await clearSession();
+        throw error;
+      }
+    }
+    await clearSession();
+  }
+
+  return {
+    request,
+    saveTokens,
+    clearSession,
+    logout,
+    accessToken: async () => (await current())?.accessToken ?? null,
+  };
+}
+
+function isCode(error: unknown, code: number): boolean {
+  return error instanceof ApiError && error.code === code;
+}
+
+function errorText(error: unknown): string {
+  if (error && typeof error === 'object' && 'message' in error)
+    return String((error as { message: unknown }).message);
+  if (error && typeof error === 'object' && 'errMsg' in error)
+    return String((error as { errMsg: unknown }).errMsg);
+  return error === undefined ? '' : String(error);
+}
+
+/** The envelope's `data` on success; an ApiError carrying the envelope otherwise. */
+export function unwrap<T>(response: HttpResponse): T {
+  const body = response.body;
+  if (!isEnvelope(body)) {
+    throw new ApiError(
+      ErrorCode.BAD_RESPONSE,
+      response.status,
+      `unexpected answer (HTTP ${response.status})`,
+      '',
+      body,
+    );
+  }
+  if (body.code === 0 && response.status >= 200 && response.status < 300) return body.data as T;
+  throw new ApiError(body.code, response.status, body.message, body.requestId, body.data ?? null);
+}
+
+interface Envelope {
+  code: number;
+  message: string;
+  data: unknown;
+  requestId: string;
+}
+
+function isEnvelope(body: unknown): body is Envelope {
+  return (
+    !!body &&
+    typeof body === 'object' &&
+    typeof (body as Envelope).code === 'number' &&
+    typeof (body as Envelope).message === 'string' &&
+    typeof (body as Envelope).requestId === 'string'
+  );
+}
+
+/** Query string of defined values, encoded as encodeURIComponent does. */
+export function query(params: Record<string, string | number | undefined>): string {
+  const parts: string[] = [];
+  for (const key of Object.keys(params)) {
+    const value = params[key];
+    if (value !== undefined) parts.push(`${encodeURIComponent(key)}=${encodeURIComponent(String(value))}`);
+  }
+  return parts.length ? `?${parts.join('&')}` : '';
+}
