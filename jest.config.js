@@ -74,5 +74,9 @@ export default {
       setupFiles: ['<rootDir>/test/support/env-sqlite.ts'],
     },
     cluster,
+    // The client SDK (sdk/): unit tests with an in-memory `wx` shim, and the built packages
+    // against the built service in sandbox mode on embedded SQLite (and the H5 page in Chromium).
+    { ...common, displayName: 'sdk', testMatch: ['<rootDir>/sdk/**/*.spec.ts'] },
+    { ...common, displayName: 'sdk-live', testMatch: ['<rootDir>/sdk/**/*.live-spec.ts'] },
   ],
 };

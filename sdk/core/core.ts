@@ -104,8 +104,10 @@ export function createCore(options: CoreOptions): Core {
   let loading: Promise<Session | null> | null = null;
   // One refresh and one re-login at a time, whoever asks: the refresh token is good for one use
   // only, so a second refresh with it would be taken for reuse and end the whole login.
-  let refreshing: Promise<void> | null = null;
-  let relogging: Promise<void> | null = null;
+  // Keyed by the access token that failed, and kept once settled while the session moved on, so
+  // that a caller arriving late gets the outcome instead of starting another round.
+  let refreshing: { token: string; done: boolean; promise: Promise<void> } | null = null;
+  let relogging: { token: string; promise: Promise<void> } | null = null;
 
   async function current(): Promise<Session | null> {
     if (session !== undefined) return session;
@@ -158,40 +160,37 @@ export function createCore(options: CoreOptions): Core {
   }
 
   function refresh(used: Session): Promise<void> {
-    // A caller whose 401 came back after another caller's refresh only needs the new token.
-    if (session && session.accessToken !== used.accessToken) return Promise.resolve();
-    if (!refreshing) {
-      refreshing = (async () => {
-        try {
-          const tokens = await send<Tokens>(
-            'POST',
-            '/auth/refresh',
-            { refreshToken: used.refreshToken },
-            null,
-          );
-          await saveTokens(tokens);
-        } finally {
-          refreshing = null;
-        }
-      })();
+    const moved = !session || session.accessToken !== used.accessToken;
+    if (refreshing && refreshing.token === used.accessToken && (!refreshing.done || moved)) {
+      return refreshing.promise;
     }
-    return refreshing;
+    // Another caller's refresh already replaced the token this one was sent with.
+    if (session && moved) return Promise.resolve();
+    const round = {
+      token: used.accessToken,
+      done: false,
+      promise: send<Tokens>('POST', '/auth/refresh', { refreshToken: used.refreshToken }, null).then(
+        (tokens) => {
+          round.done = true;
+          return saveTokens(tokens);
+        },
+        (error: unknown) => {
+          // Promise.prototype.finally is missing from older mini-program base libraries.
+          round.done = true;
+          throw error;
+        },
+      ),
+    };
+    refreshing = round;
+    return round.promise;
   }
 
-  function signInAgain(stale: string | null): Promise<void> {
-    const relogin = options.relogin;
-    if (!relogin) return Promise.reject(clientError(ErrorCode.AUTH_REQUIRED, 'sign in again'));
+  function signInAgain(stale: string): Promise<void> {
+    const relogin = options.relogin!;
+    if (relogging && relogging.token === stale) return relogging.promise;
     if (session && session.accessToken !== stale) return Promise.resolve();
-    if (!relogging) {
-      relogging = (async () => {
-        try {
-          await relogin();
-        } finally {
-          relogging = null;
-        }
-      })();
-    }
-    return relogging;
+    relogging = { token: stale, promise: relogin().then(() => undefined) };
+    return relogging.promise;
   }
 
   async function request<T>(
@@ -213,6 +212,8 @@ export function createCore(options: CoreOptions): Core {
     } catch (error) {
       if (!(error instanceof ApiError) || !LOGIN_GONE.includes(error.code)) throw error;
       if (session && session.accessToken === used.accessToken) await clearSession();
+      // Without a silent sign-in (H5) the page decides: it gets the refresh's error.
+      if (!options.relogin) throw error;
       await signInAgain(used.accessToken);
       return send<T>(method, path, body, session?.accessToken ?? null, opts.headers);
     }
@@ -222,7 +223,7 @@ export function createCore(options: CoreOptions): Core {
     } catch (error) {
       // A login ended between the refresh and the retry (logout elsewhere, disabled and enabled).
       if (!isCode(error, ErrorCode.AUTH_REQUIRED) || !options.relogin) throw error;
-      await signInAgain(refreshed);
+      await signInAgain(refreshed ?? '');
       return send<T>(method, path, body, session?.accessToken ?? null, opts.headers);
     }
   }

@@ -193,16 +193,21 @@ export function createClient(options: ClientOptions): Client {
       return core.request<T>('POST', '/wechat/decrypt', { encryptedData, iv });
     };
     await login();
-    try {
-      return await attempt();
-    } catch (error) {
-      if (!(error instanceof ApiError)) throw error;
-      // Fetched before the latest login (another login slipped in): fetch again, same key.
-      if (error.code === ErrorCode.DATA_FETCHED_BEFORE_LOGIN) return attempt();
-      if (error.code !== ErrorCode.SESSION_KEY_STALE) throw error;
+    let fetchedAgain = false;
+    let loggedInAgain = false;
+    for (;;) {
+      try {
+        return await attempt();
+      } catch (error) {
+        if (!(error instanceof ApiError)) throw error;
+        // Fetched before the latest login (another login slipped in): fetch again, same key.
+        if (error.code === ErrorCode.DATA_FETCHED_BEFORE_LOGIN && !fetchedAgain) fetchedAgain = true;
+        else if (error.code === ErrorCode.SESSION_KEY_STALE && !loggedInAgain) {
+          loggedInAgain = true;
+          await login();
+        } else throw error;
+      }
     }
-    await login();
-    return attempt();
   }
 
   async function pay(orderId: string, payOptions: PayOptions = {}): Promise<Order> {
