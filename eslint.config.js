@@ -17,6 +17,13 @@ export default tseslint.config(
     },
   },
   {
+    // The example pages run in the mini-program and in the browser, not in Node.
+    files: ['examples/miniprogram/**/*.js', 'examples/h5/app.js'],
+    languageOptions: {
+      globals: { ...globals.browser, wx: 'readonly', App: 'readonly', Page: 'readonly', getApp: 'readonly' },
+    },
+  },
+  {
     // Request DTOs (env.schema.ts reads strings only, where null cannot occur).
     files: ['src/**/dto/**/*.ts', 'src/**/*.dto.ts', 'src/**/*.query.ts'],
     rules: {
