@@ -29,7 +29,7 @@ let page: Page;
 beforeAll(async () => {
   const pagePort = await freePort();
   pageOrigin = `http://127.0.0.1:${pagePort}`;
-  pages = (await serve(pagePort)) as Server;
+  pages = await serve(pagePort);
   const [launched] = await Promise.all([
     chromium.launch({
       executablePath: '/usr/bin/chromium',
@@ -112,15 +112,21 @@ it('signs in through the sandbox OAuth round trip and configures the JS-SDK with
     expect(visited).toContainEqual(expect.stringMatching(/#ticket=[A-Za-z0-9_-]+$/));
     // …which is gone from the address bar now.
     expect(page.url()).toBe(start);
-    await expect(page.evaluate(() => location.hash)).resolves.toBe('');
+    await expect(
+      page.evaluate(() => (globalThis as unknown as { location: URL }).location.hash),
+    ).resolves.toBe('');
 
-    const stored = await page.evaluate(() => JSON.parse(localStorage.getItem('wxb_session') ?? 'null'));
+    const stored = await page.evaluate(() => {
+      const storage = (globalThis as unknown as { localStorage: { getItem(key: string): string | null } })
+        .localStorage;
+      return JSON.parse(storage.getItem('wxb_session') ?? 'null');
+    });
     expect(stored).toEqual({ accessToken: expect.any(String), refreshToken: expect.any(String) });
     const me = JSON.parse((await page.locator('#me').textContent()) ?? '{}');
     expect(me).toMatchObject({ id: expect.any(String), nickname: 'sdk-web', role: 'user' });
 
     const config = await page.evaluate(
-      () => (window as unknown as { __wxConfig: Record<string, unknown> }).__wxConfig,
+      () => (globalThis as unknown as { __wxConfig: Record<string, unknown> }).__wxConfig,
     );
     expect(config).toMatchObject({ jsApiList: ['updateAppMessageShareData', 'chooseImage'] });
     // The sandbox's jsapi_ticket is derived from the official account's app id.
