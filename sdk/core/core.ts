@@ -130,6 +130,8 @@ export function createCore(options: CoreOptions): Core {
     return loading;
   }
 
+  const token = (): string | null => (session ? session.accessToken : null);
+
   async function saveTokens(tokens: Pick<Tokens, 'accessToken' | 'refreshToken'>): Promise<void> {
     session = { accessToken: tokens.accessToken, refreshToken: tokens.refreshToken };
     await options.storage.set(storageKey, JSON.stringify(session));
@@ -147,7 +149,7 @@ export function createCore(options: CoreOptions): Core {
     token: string | null,
     extra?: Record<string, string>,
   ): Promise<T> {
-    const headers: Record<string, string> = { Accept: 'application/json', ...extra };
+    const headers: Record<string, string> = Object.assign({ Accept: 'application/json' }, extra);
     if (body !== undefined) headers['Content-Type'] = 'application/json';
     if (token) headers.Authorization = `Bearer ${token}`;
     let response: HttpResponse;
@@ -202,7 +204,7 @@ export function createCore(options: CoreOptions): Core {
     if (opts.auth === false) return send<T>(method, path, body, null, opts.headers);
     const used = await current();
     try {
-      return await send<T>(method, path, body, used?.accessToken ?? null, opts.headers);
+      return await send<T>(method, path, body, used ? used.accessToken : null, opts.headers);
     } catch (error) {
       if (!used || !isCode(error, ErrorCode.ACCESS_TOKEN_EXPIRED)) throw error;
     }
@@ -215,33 +217,37 @@ export function createCore(options: CoreOptions): Core {
       // Without a silent sign-in (H5) the page decides: it gets the refresh's error.
       if (!options.relogin) throw error;
       await signInAgain(used.accessToken);
-      return send<T>(method, path, body, session?.accessToken ?? null, opts.headers);
+      return send<T>(method, path, body, token(), opts.headers);
     }
-    const refreshed = session?.accessToken ?? null;
+    const refreshed = token();
     try {
       return await send<T>(method, path, body, refreshed, opts.headers);
     } catch (error) {
       // A login ended between the refresh and the retry (logout elsewhere, disabled and enabled).
       if (!isCode(error, ErrorCode.AUTH_REQUIRED) || !options.relogin) throw error;
       await signInAgain(refreshed ?? '');
-      return send<T>(method, path, body, session?.accessToken ?? null, opts.headers);
+      return send<T>(method, path, body, token(), opts.headers);
     }
   }
 
   async function logout(allDevices?: boolean): Promise<void> {
     const used = await current();
     if (!used) return;
+    const body = allDevices ? { allDevices: true } : undefined;
     try {
-      await send('POST', '/auth/logout', allDevices ? { allDevices: true } : undefined, used.accessToken);
-    } catch (error) {
-      // An expired or ended login is what logout wants anyway.
-      if (
-        !(error instanceof ApiError) ||
-        !(error.code === ErrorCode.ACCESS_TOKEN_EXPIRED || error.code === ErrorCode.AUTH_REQUIRED)
-      ) {
-        await clearSession();
-        throw error;
+      try {
+        await send('POST', '/auth/logout', body, used.accessToken);
+      } catch (error) {
+        // An expired token cannot end its login: refresh first, or the refresh token stays good.
+        if (!isCode(error, ErrorCode.ACCESS_TOKEN_EXPIRED)) throw error;
+        await refresh(used);
+        await send('POST', '/auth/logout', body, token());
       }
+    } catch (error) {
+      await clearSession();
+      // A login that has already ended is what logout wants; anything else the page hears of.
+      if (!(error instanceof ApiError) || !LOGIN_GONE.includes(error.code)) throw error;
+      return;
     }
     await clearSession();
   }
@@ -251,7 +257,7 @@ export function createCore(options: CoreOptions): Core {
     saveTokens,
     clearSession,
     logout,
-    accessToken: async () => (await current())?.accessToken ?? null,
+    accessToken: () => current().then(token),
   };
 }
 

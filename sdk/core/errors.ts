@@ -59,12 +59,12 @@ export const ErrorCode = {
 export type ErrorCodeValue = (typeof ErrorCode)[keyof typeof ErrorCode];
 
 export class ApiError extends Error {
-  readonly code: number;
+  declare readonly code: number;
   /** The HTTP status; 0 when the failure happened on the client. */
-  readonly status: number;
+  declare readonly status: number;
   /** The service's request id, for its logs; '' when no answer came. */
-  readonly requestId: string;
-  readonly data: unknown;
+  declare readonly requestId: string;
+  declare readonly data: unknown;
 
   constructor(code: number, status: number, message: string, requestId = '', data: unknown = null) {
     super(message);

@@ -167,7 +167,7 @@ export function createH5Client(options: H5ClientOptions): H5Client {
       jssdk.error((result) =>
         reject(clientError(ErrorCode.WX_API_FAILED, `wx.config failed: ${result.errMsg}`, result)),
       );
-      jssdk.config({ debug: false, ...config, jsApiList });
+      jssdk.config(Object.assign({ debug: false, jsApiList }, config));
     });
     return config;
   }

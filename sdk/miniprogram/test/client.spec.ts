@@ -4,7 +4,7 @@ import { WxShim, envelope, type ShimOptions } from '../../test/wx-shim.js';
 
 function setup(shimOptions: Partial<ShimOptions> = {}, timers?: Timers) {
   const service = new FakeService();
-  const wx = new WxShim({ handle: service.handle, ...shimOptions });
+  const wx = new WxShim({ handle: (request) => service.handle(request), ...shimOptions });
   const client = createClient({ baseUrl: service.base, wx, timers });
   return { service, wx, client };
 }
@@ -74,6 +74,28 @@ describe('mini-program client: login and requests', () => {
       status: 0,
     });
     expect(wx.count('request GET /api/v1/down')).toBe(1);
+  });
+
+  it('logout with an expired token refreshes first, so that the login really ends on the server', async () => {
+    const { service, client, wx } = setup();
+    await client.login();
+    service.expireAll();
+    await client.logout();
+    expect(wx.events.slice(2)).toEqual([
+      'request POST /api/v1/auth/logout',
+      'request POST /api/v1/auth/refresh',
+      'request POST /api/v1/auth/logout',
+    ]);
+    expect(wx.requests.at(-1)!.header.Authorization).toBe('Bearer at-2');
+    expect(wx.storage.has('wxb_session')).toBe(false);
+  });
+
+  it('logout forgets the login here even when the service cannot be reached, and says so', async () => {
+    const { service, client, wx } = setup();
+    await client.login();
+    service.handle = () => Promise.reject(new Error('offline'));
+    await expect(client.logout()).rejects.toMatchObject({ code: ErrorCode.NETWORK });
+    expect(wx.storage.has('wxb_session')).toBe(false);
   });
 
   it('logout ends the login on the server and forgets it', async () => {
