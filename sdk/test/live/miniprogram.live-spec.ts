@@ -3,6 +3,7 @@
  * the shim's wx.request goes over HTTP, and its wx.requestPayment pays through the sandbox's own
  * payment route, as the WeChat Pay sheet would.
  */
+import { createCipheriv, createHash, randomBytes } from 'node:crypto';
 import { ApiError, ErrorCode, createClient, type Client, type User } from '../../miniprogram/dist/index.js';
 import { LiveService } from '../live-service.js';
 import { WxShim, overHttp } from '../wx-shim.js';
@@ -142,5 +143,43 @@ describe('mini-program SDK against the service (sandbox)', () => {
     await expect(client.request('GET', '/messages/subscriptions')).resolves.toEqual({
       quotas: { sdk_tmpl_1: 1, sdk_tmpl_2: 1 },
     });
+  });
+
+  it('decrypt: wx.login first, then the data; data from before the login is fetched again', async () => {
+    const code = 'sdk-frank';
+    const { wx, client } = miniProgram(code);
+    // The sandbox's session key for a wx.login code (src/wechat/sandbox/sandbox-wechat-client.ts).
+    const sha256 = (text: string) => createHash('sha256').update(text).digest();
+    const openid = `sbx_${sha256(`openid:${code}`).toString('hex').slice(0, 28)}`;
+    const sessionKey = sha256(`session:${openid}`).subarray(0, 16);
+    const plain = {
+      stepInfoList: [{ timestamp: 1700000000, step: 4321 }],
+      watermark: { appid: 'wxsandbox000000000', timestamp: 1 },
+    };
+    let fetches = 0;
+    // What wx.getWeRunData gives: the first answer sealed with another key, as data fetched
+    // before the latest login would be; the second with the current one.
+    const getWeRunData = () => {
+      wx.events.push('fetch');
+      fetches++;
+      const key = fetches === 1 ? randomBytes(16) : sessionKey;
+      const iv = randomBytes(16);
+      const cipher = createCipheriv('aes-128-cbc', key, iv);
+      const encryptedData = Buffer.concat([cipher.update(JSON.stringify(plain)), cipher.final()]).toString(
+        'base64',
+      );
+      return Promise.resolve({ encryptedData, iv: iv.toString('base64') });
+    };
+    await expect(client.decrypt(getWeRunData)).resolves.toEqual({ stepInfoList: plain.stepInfoList });
+    expect(wx.events.filter((event) => /^(login|fetch|request POST .*(login|decrypt))$/.test(event))).toEqual(
+      [
+        'login',
+        'request POST /api/v1/auth/wechat/login',
+        'fetch',
+        'request POST /api/v1/wechat/decrypt',
+        'fetch',
+        'request POST /api/v1/wechat/decrypt',
+      ],
+    );
   });
 });
