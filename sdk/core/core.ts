@@ -78,7 +78,10 @@ interface Session {
 
 const SESSION_KEY = 'wxb_session';
 
-/** Whether a refresh failure means the login is gone and only a new sign-in helps. */
+/**
+ * Refresh failures that mean the login is gone and only a new sign-in helps (indexOf, not
+ * includes: ES2016 is not in every base library this targets).
+ */
 const LOGIN_GONE: readonly number[] = [
   ErrorCode.AUTH_REQUIRED,
   ErrorCode.REFRESH_TOKEN_INVALID,
@@ -212,7 +215,7 @@ export function createCore(options: CoreOptions): Core {
     try {
       await refresh(used);
     } catch (error) {
-      if (!(error instanceof ApiError) || !LOGIN_GONE.includes(error.code)) throw error;
+      if (!(error instanceof ApiError) || LOGIN_GONE.indexOf(error.code) < 0) throw error;
       if (session && session.accessToken === used.accessToken) await clearSession();
       // Without a silent sign-in (H5) the page decides: it gets the refresh's error.
       if (!options.relogin) throw error;
@@ -246,7 +249,7 @@ export function createCore(options: CoreOptions): Core {
     } catch (error) {
       await clearSession();
       // A login that has already ended is what logout wants; anything else the page hears of.
-      if (!(error instanceof ApiError) || !LOGIN_GONE.includes(error.code)) throw error;
+      if (!(error instanceof ApiError) || LOGIN_GONE.indexOf(error.code) < 0) throw error;
       return;
     }
     await clearSession();

@@ -45,6 +45,9 @@ export interface BrowserEnv {
   wx?: JsSdk;
 }
 
+// The page's window, typed here by what this SDK uses of it.
+declare const window: BrowserEnv;
+
 export interface H5ClientOptions {
   /** The API root, e.g. `https://shop.example.com/api/v1`. */
   baseUrl: string;
@@ -96,7 +99,7 @@ function fragmentOutcome(hash: string): { ticket?: string; error?: string; rest:
 }
 
 export function createH5Client(options: H5ClientOptions): H5Client {
-  const env: BrowserEnv = options.env ?? (globalThis as unknown as BrowserEnv);
+  const env: BrowserEnv = options.env || window;
   const transport: Transport = async (req) => {
     // The tokens travel in a header; no cookie of this origin is needed or wanted.
     const res = await env.fetch(req.url, {

@@ -38,6 +38,9 @@ export interface MiniProgramWx {
   requestSubscribeMessage(options: { tmplIds: string[] } & WxCallbacks<Record<string, string>>): void;
 }
 
+// The mini-program's global; typed here by what this SDK uses of it.
+declare const wx: MiniProgramWx | undefined;
+
 export interface PayParams {
   timeStamp: string;
   nonceStr: string;
@@ -138,7 +141,8 @@ export function wxStorage(wxApi: MiniProgramWx): KeyValueStorage {
 }
 
 export function createClient(options: ClientOptions): Client {
-  const wxApi: MiniProgramWx = options.wx ?? (globalThis as unknown as { wx: MiniProgramWx }).wx;
+  // The free variable, not globalThis.wx: globalThis is missing from older iOS JavaScriptCore.
+  const wxApi: MiniProgramWx = options.wx || (typeof wx === 'undefined' ? undefined : wx)!;
   const timers: Timers = options.timers ?? {
     now: () => Date.now(),
     sleep: (ms) => new Promise((done) => setTimeout(done, ms)),
@@ -153,7 +157,23 @@ export function createClient(options: ClientOptions): Client {
       dataType: 'json' as const,
     }).then((res) => ({ status: res.statusCode, body: res.data }));
 
-  async function login(): Promise<SignInResult> {
+  // Two logins at once (a page and decrypt, say) share one wx.login and one service login.
+  let loggingIn: Promise<SignInResult> | null = null;
+
+  function login(): Promise<SignInResult> {
+    if (!loggingIn) {
+      loggingIn = signIn().then(
+        (result) => ((loggingIn = null), result),
+        (error: unknown) => {
+          loggingIn = null;
+          throw error;
+        },
+      );
+    }
+    return loggingIn;
+  }
+
+  async function signIn(): Promise<SignInResult> {
     let code: string;
     try {
       code = (await call(wxApi.login.bind(wxApi), {})).code;

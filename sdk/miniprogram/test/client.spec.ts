@@ -34,6 +34,26 @@ describe('mini-program client: login and requests', () => {
     expect(wx.requests[1].header.Authorization).toBe('Bearer at-1');
   });
 
+  it('two logins at once share one wx.login and one login at the service', async () => {
+    const { wx, client } = setup();
+    const [first, second] = await Promise.all([client.login(), client.login()]);
+    expect(second).toEqual(first);
+    expect(wx.count('login')).toBe(1);
+    expect(wx.count('request POST /api/v1/auth/wechat/login')).toBe(1);
+  });
+
+  it('uses the global wx when none is given', async () => {
+    const service = new FakeService();
+    const shim = new WxShim({ handle: (request) => service.handle(request) });
+    (globalThis as { wx?: unknown }).wx = shim;
+    try {
+      await createClient({ baseUrl: service.base }).login();
+      expect(shim.count('login')).toBe(1);
+    } finally {
+      delete (globalThis as { wx?: unknown }).wx;
+    }
+  });
+
   it('uses the login kept in storage by an earlier launch', async () => {
     const { service, wx } = setup();
     const tokens = service.issue('user-kept');
