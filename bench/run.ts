@@ -10,11 +10,13 @@
  *
  * Environment: BENCH_DURATION (seconds per scenario, default 10), BENCH_WARMUP (default 2),
  * BENCH_CONNECTIONS (default 50), BENCH_DBS (default "mariadb,sqlite"), BENCH_SCENARIOS (a comma list
- * of first, live, me, me200, login, refresh, phone, order, notify; default all; `first` is
+ * of first, live, me, me200, login, refresh, phone, order, notify, callback; default all; `first` is
  * /users/me for BENCH_DURATION seconds with no warm-up, right after /health/ready and the setup
  * logins; `order` is POST /orders, one unit of one product stocked for the whole round, a new
  * Idempotency-Key each; `notify` is POST /pay/notify with signed TRANSACTION.SUCCESS notifications
- * of orders already paid, so every one is answered 204 as a duplicate),
+ * of orders already paid, so every one is answered 204 as a duplicate; `callback` is the official
+ * account's callback in safe mode, a text message matching an auto-reply rule, each request with its
+ * own nonce and MsgId, each answered with the encrypted reply),
  * BENCH_CPU_PROF (a directory: the service runs under `node --cpu-prof` and writes its profile there
  * on exit, for `npm run bench` → DevTools), BENCH_SERVICE (the built entry point, default
  * dist/main.js), BENCH_SERVICE_NODE_OPTIONS (NODE_OPTIONS of the service alone, e.g. V8 heap flags).
@@ -31,13 +33,14 @@ import autocannon from 'autocannon';
 import mysql from 'mysql2/promise';
 import { Redis } from 'ioredis';
 import { FakeWechatPay } from '../test/support/fake-wechat-pay.js';
+import { OaCallbackBuilder } from '../test/support/oa-callback-builder.js';
 
 const DURATION = Number(process.env.BENCH_DURATION ?? 10);
 const WARMUP = Number(process.env.BENCH_WARMUP ?? 2);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50);
 const DBS = (process.env.BENCH_DBS ?? 'mariadb,sqlite').split(',').map((s) => s.trim());
 const SCENARIOS = new Set(
-  (process.env.BENCH_SCENARIOS ?? 'first,live,me,me200,login,refresh,phone,order,notify')
+  (process.env.BENCH_SCENARIOS ?? 'first,live,me,me200,login,refresh,phone,order,notify,callback')
     .split(',')
     .map((s) => s.trim()),
 );
@@ -52,6 +55,14 @@ const PAID_ORDERS = 200;
 const APP_ID = 'wx1234567890abcdef';
 const APP_SECRET = 'bench-wechat-app-secret-0123456789';
 const REDIS_DB = 14;
+/** The official account of the `callback` round (safe mode: every message and reply encrypted). */
+const OA = {
+  appId: 'wxbench0a00000000',
+  secret: 'bench-official-account-secret-0123',
+  token: 'benchtoken',
+  encodingAesKey: 'abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG',
+};
+const OA_KEYWORD = 'hours';
 const MARIADB = 'mysql://root@127.0.0.1:3306';
 
 interface Row {
@@ -164,6 +175,11 @@ async function serviceRound(
       WECHAT_API_BASE_URL: fakeUrl,
       RATE_LIMIT_ENABLED: 'false',
       ADMIN_OPENIDS: ADMIN_OPENID,
+      WECHAT_OA_APP_ID: OA.appId,
+      WECHAT_OA_APP_SECRET: OA.secret,
+      WECHAT_OA_TOKEN: OA.token,
+      WECHAT_OA_ENCODING_AES_KEY: OA.encodingAesKey,
+      PUBLIC_BASE_URL: 'https://bench.example.com',
       ...pay.serviceEnv(),
       NODE_OPTIONS: process.env.BENCH_SERVICE_NODE_OPTIONS ?? '',
     },
@@ -258,7 +274,9 @@ async function serviceRound(
     ],
   });
 
-  const admin = SCENARIOS.has('order') || SCENARIOS.has('notify') ? await login(base, ADMIN_CODE) : null;
+  const admin = ['order', 'notify', 'callback'].some((key) => SCENARIOS.has(key))
+    ? await login(base, ADMIN_CODE)
+    : null;
   const adminBearer = `Bearer ${admin?.accessToken}`;
   if (SCENARIOS.has('order')) {
     // One product for the whole round, stocked before the clock starts with the most the API takes
@@ -349,6 +367,56 @@ async function serviceRound(
       process.exitCode = 1;
     }
   }
+  if (SCENARIOS.has('callback')) {
+    await api(base, 'POST', '/admin/official/auto-replies', adminBearer, {
+      match: 'exact',
+      keyword: OA_KEYWORD,
+      reply: 'We are open 9:00-18:00.',
+    });
+    // Built as each request goes out (the bench process pays a few microseconds of AES for it):
+    // every one must carry a fresh nonce and MsgId, or it is a replay or a duplicate.
+    const oa = new OaCallbackBuilder({ token: OA.token, encodingAesKey: OA.encodingAesKey, appId: OA.appId });
+    const prefix = String(randomBytes(3).readUIntBE(0, 3));
+    let n = 0;
+    let unreplied = 0;
+    const next = () => {
+      n++;
+      const xml = oa.text({ from: `o_bench_oa_${n % USERS}`, content: OA_KEYWORD, msgId: `${prefix}${n}` });
+      return oa.safe(xml, { nonce: `${prefix}${n}` });
+    };
+    const probe = next();
+    const answer = await fetch(`${base}${probe.path}`, {
+      method: 'POST',
+      headers: { 'content-type': probe.contentType },
+      body: probe.body,
+    });
+    const reply = oa.readReply(await answer.text(), probe);
+    if (reply.kind !== 'encrypted')
+      throw new Error(`callback: expected an encrypted reply, got ${reply.kind}`);
+    await run('callback', 'POST /wechat/official/callback (safe mode, auto-reply)', `${base}${probe.path}`, {
+      requests: [
+        {
+          method: 'POST',
+          setupRequest: (req: AutocannonRequest) => {
+            const built = next();
+            return {
+              ...withHeaders(req, { 'content-type': built.contentType }),
+              path: built.path,
+              body: built.body,
+            };
+          },
+          // A 200 `success` (a replay or a duplicate) would pass as a 2xx: every answer must be the reply.
+          onResponse: (status: number, body: string) => {
+            if (status === 200 && !body.includes('<Encrypt>')) unreplied++;
+          },
+        },
+      ],
+    });
+    if (unreplied > 0) {
+      console.error(`FAILED: ${db} callback: ${unreplied} answers were not the encrypted reply`);
+      process.exitCode = 1;
+    }
+  }
   service.kill('SIGTERM');
   await once(service, 'exit');
   return rows;
@@ -388,6 +456,7 @@ async function api<T = unknown>(
 
 interface AutocannonRequest {
   method?: string;
+  path?: string;
   headers?: Record<string, string>;
   body?: string;
 }
