@@ -159,6 +159,8 @@ export function createCore(options: CoreOptions): Core {
     try {
       response = await options.transport({ method, url: baseUrl + path, headers, body });
     } catch (error) {
+      // A transport that refuses the request itself says why.
+      if (error instanceof ApiError) throw error;
       throw clientError(ErrorCode.NETWORK, errorText(error) || 'network error');
     }
     return unwrap<T>(response);

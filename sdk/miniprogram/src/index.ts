@@ -24,9 +24,9 @@ export interface MiniProgramWx {
   request(
     options: {
       url: string;
-      method: Method;
+      method: Exclude<Method, 'PATCH'>;
       header: Record<string, string>;
-      data?: unknown;
+      data?: string | Record<string, unknown>;
       dataType?: 'json';
     } & WxCallbacks<{ statusCode: number; data: unknown }>,
   ): unknown;
@@ -149,13 +149,21 @@ export function createClient(options: ClientOptions): Client {
   };
 
   const transport: Transport = (req) =>
-    call(wxApi.request.bind(wxApi), {
-      url: req.url,
-      method: req.method,
-      header: req.headers,
-      data: req.body,
-      dataType: 'json' as const,
-    }).then((res) => ({ status: res.statusCode, body: res.data }));
+    // wx.request knows no PATCH (its methods are GET, POST, PUT, DELETE, HEAD, OPTIONS, TRACE and
+    // CONNECT): say so here rather than as the device's "invalid method".
+    req.method === 'PATCH'
+      ? Promise.reject(
+          clientError(ErrorCode.WX_API_FAILED, 'wx.request cannot send PATCH', {
+            errMsg: 'request:fail invalid method',
+          }),
+        )
+      : call(wxApi.request.bind(wxApi), {
+          url: req.url,
+          method: req.method,
+          header: req.headers,
+          data: req.body as Record<string, unknown> | undefined,
+          dataType: 'json' as const,
+        }).then((res) => ({ status: res.statusCode, body: res.data }));
 
   // Two logins at once (a page and decrypt, say) share one wx.login and one service login.
   let loggingIn: Promise<SignInResult> | null = null;

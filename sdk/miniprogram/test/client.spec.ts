@@ -96,6 +96,16 @@ describe('mini-program client: login and requests', () => {
     expect(wx.count('request GET /api/v1/down')).toBe(1);
   });
 
+  it('refuses PATCH, which wx.request cannot send, without sending anything', async () => {
+    const { client, wx } = setup();
+    await client.login();
+    expect(await failure(client.request('PATCH', '/users/me', { nickname: 'A' }))).toMatchObject({
+      code: ErrorCode.WX_API_FAILED,
+      status: 0,
+    });
+    expect(wx.requests).toHaveLength(1);
+  });
+
   it('logout with an expired token refreshes first, so that the login really ends on the server', async () => {
     const { service, client, wx } = setup();
     await client.login();
