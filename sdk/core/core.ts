@@ -95,7 +95,7 @@ export interface Core {
   clearSession(): Promise<void>;
   /** The access token now kept, if any. */
   accessToken(): Promise<string | null>;
-  /** Ends the login on the server (best effort) and forgets it here. */
+  /** Ends the login on the server and forgets it here (here even when the server cannot be told). */
   logout(allDevices?: boolean): Promise<void>;
 }
 
