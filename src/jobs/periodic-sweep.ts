@@ -1,11 +1,13 @@
 import type { Logger } from '@nestjs/common';
 
 /**
- * A feature's sweep of its own table, the other half of the job queue's bargain (job-queue.port.ts):
- * once started it runs a pass at once and then every `everyMs`, one pass at a time (a slow pass
- * delays the next, never overlaps it), so what no job woke (lost, or left by a process that died)
- * is taken up again. `run()` makes a pass now and resolves when it is done (tests drive the sweep
- * with it); `stop()` waits for the pass under way. A failing pass is logged once until one works.
+ * A feature's sweep of its own table: the other half of the job queue's bargain (job-queue.port.ts),
+ * or the whole of a poller's work. Once started it runs a pass at once and then every `everyMs`,
+ * one pass at a time (a slow pass delays the next, never overlaps it). The timer only wakes the
+ * work: what is due is in the database, so what no job woke (lost, or left by a process that died)
+ * or a restart skipped is taken up by the next pass. `run(now)` makes a pass now and resolves when
+ * it is done (tests drive sweeps with it, with the `now` they need); `stop()` waits for the pass
+ * under way, and a stopped sweep never starts again. A failing pass is logged once until one works.
  */
 export class PeriodicSweep {
   private timer: NodeJS.Timeout | undefined;
@@ -36,6 +38,7 @@ export class PeriodicSweep {
         if (this.failing) this.log.log(`${this.name}: passes work again`);
         this.failing = false;
       } catch (error) {
+        // A database that is down fails every pass: said once, until a pass works again.
         const line = `${this.name} pass failed: ${(error as Error)?.message ?? String(error)}`;
         if (this.failing) this.log.debug(line);
         else this.log.warn(line);

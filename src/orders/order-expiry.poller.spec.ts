@@ -1,10 +1,8 @@
-import { jest } from '@jest/globals';
-import { Logger } from '@nestjs/common';
 import { AppError } from '../common/errors/app-error.js';
 import { ErrorCode } from '../common/errors/error-code.js';
 import { orderWorld } from '../../test/support/in-memory-orders.js';
 import { OrderExpiryPoller } from './order-expiry.poller.js';
-import { DEFAULT_ORDER_POLLING, PeriodicTask } from './periodic-task.js';
+import { DEFAULT_ORDER_POLLING } from './order-polling.js';
 
 const later = (at: Date, ms: number) => new Date(at.getTime() + ms);
 
@@ -111,55 +109,5 @@ describe('expiry (OrderExpiryPoller)', () => {
     await w.actions.cancel(user.id, order.id, { ip: '::1', requestId: 'r', userAgent: null });
     await w.expiry.tick(later(order.expiresAt, 1000));
     expect(stored().cancelReason).toBe('user');
-  });
-});
-
-describe('PeriodicTask', () => {
-  const log = new Logger('test');
-
-  it('passes never overlap, and stop() waits for the one under way', async () => {
-    let running = 0;
-    let most = 0;
-    let release!: () => void;
-    const gate = new Promise<void>((resolve) => (release = resolve));
-    const task = new PeriodicTask(
-      'test',
-      60_000,
-      async () => {
-        running++;
-        most = Math.max(most, running);
-        await gate;
-        running--;
-      },
-      log,
-    );
-    const first = task.run();
-    const second = task.run();
-    let stopped = false;
-    const stopping = task.stop().then(() => (stopped = true));
-    await Promise.resolve();
-    expect(stopped).toBe(false);
-    release();
-    await Promise.all([first, second, stopping]);
-    expect([most, running, stopped]).toEqual([1, 0, true]);
-  });
-
-  it('a failing pass is logged, and the next one still runs', async () => {
-    const warn = jest.spyOn(log, 'warn').mockImplementation(() => undefined);
-    let calls = 0;
-    const task = new PeriodicTask(
-      'test',
-      60_000,
-      async () => {
-        calls++;
-        if (calls === 1) throw new Error('database down');
-      },
-      log,
-    );
-    await task.run();
-    await task.run();
-    expect(calls).toBe(2);
-    expect(warn).toHaveBeenCalledWith('test pass failed: database down');
-    warn.mockRestore();
   });
 });

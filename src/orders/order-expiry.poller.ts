@@ -9,14 +9,12 @@ import {
 } from '@nestjs/common';
 import { AppError } from '../common/errors/app-error.js';
 import { ErrorCode } from '../common/errors/error-code.js';
+import { PeriodicSweep } from '../jobs/periodic-sweep.js';
+import { LeasedSweep } from './leased-sweep.js';
 import { OrderSettlement } from './order-settlement.service.js';
 import type { OrderEntity } from './order.entity.js';
+import { ORDER_POLLING, type OrderPolling } from './order-polling.js';
 import { OrderRepository } from './order.repository.js';
-import { eachLimited, ORDER_POLLING, PeriodicTask, type OrderPolling } from './periodic-task.js';
-
-/** Overdue orders taken per pass, and settled side by side (each may wait on WeChat Pay). */
-const BATCH = 50;
-const PARALLEL = 4;
 
 /**
  * Expiry, on every instance: each pass reads the `pending_payment` orders past expiresAt from the
@@ -33,14 +31,27 @@ export class OrderExpiryPoller
   private readonly log = new Logger('OrderExpiry');
   /** This instance, as the lease names it. */
   private readonly owner = randomUUID();
-  private readonly task: PeriodicTask;
+  private readonly task: PeriodicSweep;
 
   constructor(
     private readonly orders: OrderRepository,
     private readonly settlement: OrderSettlement,
-    @Inject(ORDER_POLLING) private readonly polling: OrderPolling,
+    @Inject(ORDER_POLLING) polling: OrderPolling,
   ) {
-    this.task = new PeriodicTask('expiry', polling.expiryEveryMs, (now) => this.pass(now), this.log);
+    const overdue = new LeasedSweep<OrderEntity>(
+      {
+        noun: 'order',
+        unsettled: 'not settled yet',
+        findDue: (now, limit) => this.orders.findOverdue(now, limit),
+        claim: (order, now) =>
+          this.orders.claimSettlement(order.id, this.owner, now, new Date(now.getTime() + polling.leaseMs)),
+        settle: (order) => this.settle(order),
+        release: (order, nextAttemptAt) => this.orders.releaseSettlement(order.id, this.owner, nextAttemptAt),
+      },
+      polling.retryAfterMs,
+      this.log,
+    );
+    this.task = new PeriodicSweep('expiry', polling.expiryEveryMs, (now) => overdue.pass(now), this.log);
   }
 
   onApplicationBootstrap(): void {
@@ -60,26 +71,13 @@ export class OrderExpiryPoller
     return this.task.run(now);
   }
 
-  private async pass(now: Date): Promise<void> {
-    const overdue = await this.orders.findOverdue(now, BATCH);
-    await eachLimited(overdue, PARALLEL, (order) => this.settle(order, now));
-  }
-
-  private async settle(order: OrderEntity, now: Date): Promise<void> {
-    const until = new Date(now.getTime() + this.polling.leaseMs);
-    if (!(await this.orders.claimSettlement(order.id, this.owner, now, until))) return;
-    let nextAttemptAt: Date | null = null;
+  private async settle(order: OrderEntity): Promise<void> {
     try {
       await this.settlement.settle(order, 'expire');
     } catch (error) {
-      if (error instanceof AppError && error.code === ErrorCode.ORDER_STATE_CONFLICT) {
-        // The owner, a notification or another instance settled it meanwhile.
-        this.log.debug(`order ${order.id} was settled meanwhile`);
-      } else {
-        nextAttemptAt = new Date(now.getTime() + this.polling.retryAfterMs);
-        this.log.warn(`order ${order.id} not settled yet: ${(error as Error)?.message ?? String(error)}`);
-      }
+      if (!(error instanceof AppError && error.code === ErrorCode.ORDER_STATE_CONFLICT)) throw error;
+      // The owner, a notification or another instance settled it meanwhile: nothing to try again.
+      this.log.debug(`order ${order.id} was settled meanwhile`);
     }
-    await this.orders.releaseSettlement(order.id, this.owner, nextAttemptAt);
   }
 }

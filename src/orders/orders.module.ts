@@ -25,7 +25,7 @@ import { OrdersController } from './orders.controller.js';
 import { PayNotificationEndpoint } from './pay-notification-endpoint.js';
 import { PayNotifyController } from './pay-notify.controller.js';
 import { PaymentNotificationsService } from './payment-notifications.service.js';
-import { DEFAULT_ORDER_POLLING, ORDER_POLLING } from './periodic-task.js';
+import { DEFAULT_ORDER_POLLING, ORDER_POLLING } from './order-polling.js';
 import { RefundNotificationsService } from './refund-notifications.service.js';
 import { RefundQueryPoller } from './refund-query.poller.js';
 import { RefundSettlement } from './refund-settlement.service.js';

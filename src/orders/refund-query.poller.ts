@@ -6,13 +6,12 @@ import {
   type OnApplicationBootstrap,
   type OnApplicationShutdown,
 } from '@nestjs/common';
+import { PeriodicSweep } from '../jobs/periodic-sweep.js';
+import { LeasedSweep } from './leased-sweep.js';
 import { OrderRefunds } from './order-refunds.service.js';
+import { ORDER_POLLING, type OrderPolling } from './order-polling.js';
 import { OrderRepository } from './order.repository.js';
-import { eachLimited, ORDER_POLLING, PeriodicTask, type OrderPolling } from './periodic-task.js';
 import type { RefundEntity } from './refund.entity.js';
-
-const BATCH = 50;
-const PARALLEL = 4;
 
 /**
  * Refunds nobody reported on: each pass takes the `processing` refunds whose nextQueryAt has come
@@ -25,14 +24,26 @@ export class RefundQueryPoller
   implements OnApplicationBootstrap, BeforeApplicationShutdown, OnApplicationShutdown
 {
   private readonly log = new Logger('RefundQueries');
-  private readonly task: PeriodicTask;
+  private readonly task: PeriodicSweep;
 
   constructor(
     private readonly orders: OrderRepository,
     private readonly refunds: OrderRefunds,
-    @Inject(ORDER_POLLING) private readonly polling: OrderPolling,
+    @Inject(ORDER_POLLING) polling: OrderPolling,
   ) {
-    this.task = new PeriodicTask('refund queries', polling.refundsEveryMs, (now) => this.pass(now), this.log);
+    const due = new LeasedSweep<RefundEntity>(
+      {
+        noun: 'refund',
+        unsettled: 'not ended yet',
+        findDue: (now, limit) => this.orders.findRefundsDue(now, limit),
+        claim: (refund, now) =>
+          this.orders.claimRefundQuery(refund.id, now, new Date(now.getTime() + polling.retryAfterMs)),
+        settle: (refund) => this.refunds.check(refund.id),
+      },
+      polling.retryAfterMs,
+      this.log,
+    );
+    this.task = new PeriodicSweep('refund queries', polling.refundsEveryMs, (now) => due.pass(now), this.log);
   }
 
   onApplicationBootstrap(): void {
@@ -50,20 +61,5 @@ export class RefundQueryPoller
   /** One pass as of `now`, after any under way. */
   tick(now?: Date): Promise<void> {
     return this.task.run(now);
-  }
-
-  private async pass(now: Date): Promise<void> {
-    const due = await this.orders.findRefundsDue(now, BATCH);
-    await eachLimited(due, PARALLEL, (refund) => this.query(refund, now));
-  }
-
-  private async query(refund: RefundEntity, now: Date): Promise<void> {
-    const next = new Date(now.getTime() + this.polling.retryAfterMs);
-    if (!(await this.orders.claimRefundQuery(refund.id, now, next))) return;
-    try {
-      await this.refunds.check(refund.id);
-    } catch (error) {
-      this.log.warn(`refund ${refund.id} not ended yet: ${(error as Error)?.message ?? String(error)}`);
-    }
   }
 }

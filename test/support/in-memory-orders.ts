@@ -22,7 +22,7 @@ import { OrderRepository, type InsertOutcome, type OrderFilter } from '../../src
 import { PaymentNotificationsService } from '../../src/orders/payment-notifications.service.js';
 import { OrderExpiryPoller } from '../../src/orders/order-expiry.poller.js';
 import { OrderRefunds } from '../../src/orders/order-refunds.service.js';
-import { DEFAULT_ORDER_POLLING, type OrderPolling } from '../../src/orders/periodic-task.js';
+import { DEFAULT_ORDER_POLLING, type OrderPolling } from '../../src/orders/order-polling.js';
 import { RefundNotificationsService } from '../../src/orders/refund-notifications.service.js';
 import { RefundQueryPoller } from '../../src/orders/refund-query.poller.js';
 import { RefundSettlement } from '../../src/orders/refund-settlement.service.js';
