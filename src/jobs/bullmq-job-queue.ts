@@ -1,4 +1,3 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import { Logger } from '@nestjs/common';
 import { Worker, type ConnectionOptions, type Job, type Queue } from 'bullmq';
 import type { RedisOptions } from 'ioredis';
@@ -93,14 +92,14 @@ export class BullJobQueue extends JobQueue {
       removeOnComplete: true,
       removeOnFail: true,
     });
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error('the job queue did not answer in time')), ENQUEUE_TIMEOUT_MS);
-    });
-    try {
-      await Promise.race([added, timeout]);
-    } finally {
-      clearTimeout(timer);
+    if (
+      !(await within(
+        added.then(() => true),
+        ENQUEUE_TIMEOUT_MS,
+        false,
+      ))
+    ) {
+      throw new Error('the job queue did not answer in time');
     }
   }
 
@@ -143,29 +142,37 @@ export class BullJobQueue extends JobQueue {
     this.stopped = true;
     const worker = this.worker;
     if (!worker) return;
-    let closed = false;
     const closing = worker.close().then(
-      () => {
-        closed = true;
+      () => true,
+      (error: unknown) => {
+        this.log.warn(`job worker close: ${(error as Error)?.message ?? String(error)}`);
+        return false;
       },
-      (error: unknown) => this.log.warn(`job worker close: ${(error as Error)?.message ?? String(error)}`),
     );
     await this.handlers.settled();
     // A worker whose Redis is down now cannot close cleanly at all: no grace is waited for it.
     const graceMs = this.workerFailing ? 0 : CLOSE_GRACE_MS;
-    const grace = new AbortController();
-    await Promise.race([closing, sleep(graceMs, undefined, { signal: grace.signal }).catch(() => undefined)]);
-    grace.abort();
-    if (!closed) {
-      this.log.warn('job worker did not close in time: its connections are cut');
-      // BullMQ's disconnect() also waits for Redis while it is unreachable: bounded the same way,
-      // so a shutdown with Redis down still ends (nothing of ours runs on the worker any more).
-      const cut = new AbortController();
-      await Promise.race([
-        worker.disconnect().catch(() => undefined),
-        sleep(graceMs, undefined, { signal: cut.signal }).catch(() => undefined),
-      ]);
-      cut.abort();
-    }
+    if (await within(closing, graceMs, false)) return;
+    this.log.warn('job worker did not close in time: its connections are cut');
+    // BullMQ's disconnect() also waits for Redis while it is unreachable: bounded the same way,
+    // so a shutdown with Redis down still ends (nothing of ours runs on the worker any more).
+    await within(
+      worker.disconnect().catch(() => undefined),
+      graceMs,
+      undefined,
+    );
+  }
+}
+
+/** What `work` gives if it settles within `ms`, else `otherwise` (the work goes on unawaited). */
+async function within<T>(work: Promise<T>, ms: number, otherwise: T): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<T>((resolve) => {
+    timer = setTimeout(resolve, ms, otherwise);
+  });
+  try {
+    return await Promise.race([work, late]);
+  } finally {
+    clearTimeout(timer);
   }
 }
