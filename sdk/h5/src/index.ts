@@ -7,13 +7,10 @@ import {
   type SignInResult,
   type Tokens,
   type Transport,
-  type User,
 } from '../../core/core.js';
 import { ApiError, ErrorCode, clientError } from '../../core/errors.js';
 
-export { ApiError, ErrorCode };
-export type { ErrorCodeValue } from '../../core/errors.js';
-export type { KeyValueStorage, Method, RequestOptions, SignInResult, Tokens, User };
+export * from '../../core/public.js';
 
 export interface JsSdkConfig {
   appId: string;

@@ -10,9 +10,7 @@ import {
 } from '../../core/core.js';
 import { ApiError, ErrorCode, clientError } from '../../core/errors.js';
 
-export { ApiError, ErrorCode };
-export type { ErrorCodeValue } from '../../core/errors.js';
-export type { KeyValueStorage, Method, RequestOptions, SignInResult, Tokens, User };
+export * from '../../core/public.js';
 
 interface WxCallbacks<T> {
   success?: (result: T) => void;
